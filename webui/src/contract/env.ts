@@ -116,7 +116,8 @@ export function parseDurationMs(raw: string): number | null {
   if (v === '-1' || v === '0') return null;
   const unit: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
   let total = 0;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * (unit[m[2] as string] ?? 0);
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g))
+    total += Number(m[1]) * (unit[m[2] as string] ?? 0);
   return total;
 }
 
@@ -174,7 +175,8 @@ const originList: Codec<string[]> = {
       } catch {
         throw new Error(`expected ;-separated origins such as http://localhost:5173, or *, got "${p}"`);
       }
-      if (u.origin !== p.replace(/\/$/, '')) throw new Error(`"${p}" is not an origin (scheme://host[:port])`);
+      if (u.origin !== p.replace(/\/$/, ''))
+        throw new Error(`"${p}" is not an origin (scheme://host[:port])`);
     }
     return parts.map((p) => p.replace(/\/$/, ''));
   },
@@ -221,7 +223,9 @@ export const settings = {
         const v = raw.trim();
         if (v === '') return undefined;
         if (!/^(postgres|postgresql|sqlite):\/\//.test(v)) {
-          throw new Error('expected postgres://user:password@host:5432/dbname (or sqlite:///path/to/webui.db)');
+          throw new Error(
+            'expected postgres://user:password@host:5432/dbname (or sqlite:///path/to/webui.db)',
+          );
         }
         return v;
       },
@@ -247,7 +251,8 @@ export const settings = {
   corsAllowOrigin: setting<string[]>(
     {
       env: 'CORS_ALLOW_ORIGIN',
-      description: 'Unset: same-origin only. A ;-separated list of origins enables CORS with credentials; * allows any origin without credentials.',
+      description:
+        'Unset: same-origin only. A ;-separated list of origins enables CORS with credentials; * allows any origin without credentials.',
       default: [],
     },
     originList,
@@ -262,7 +267,8 @@ export const settings = {
   webuiSecretKey: setting<string | undefined>(
     {
       env: 'WEBUI_SECRET_KEY',
-      description: 'Key that signs session tokens (HS256). Unset: one is generated once and kept under DATA_DIR.',
+      description:
+        'Key that signs session tokens (HS256). Unset: one is generated once and kept under DATA_DIR.',
       default: undefined,
       secret: true,
     },
@@ -354,8 +360,7 @@ export const settings = {
   clientTimeout: setting<number | null>(
     {
       env: 'AIOHTTP_CLIENT_TIMEOUT',
-      description:
-        'Seconds one whole Ollama response may take, streaming included. Empty or 0: no limit.',
+      description: 'Seconds one whole Ollama response may take, streaming included. Empty or 0: no limit.',
       default: 300,
     },
     secondsOrUnlimited,
@@ -406,7 +411,8 @@ export const settings = {
   configResetToken: setting<string | undefined>(
     {
       env: 'CONFIG_RESET_TOKEN',
-      description: 'Makes RESET_CONFIG_ON_START one-shot: the reset runs only if this token was never applied.',
+      description:
+        'Makes RESET_CONFIG_ON_START one-shot: the reset runs only if this token was never applied.',
       default: undefined,
     },
     optionalText,
