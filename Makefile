@@ -57,9 +57,8 @@ run: frontend ## Run the WebUI locally in the foreground on embedded SQLite (./d
 	node webui/bin/webui.ts serve
 
 .PHONY: build
-build: frontend ## Build everything that ships: frontend bundle, CRD, server and operator bundles
-	node operator/scripts/generate-crd.ts
-	node scripts/build-dist.ts
+build: frontend crds ## Build what ships: the frontend bundle and the generated CRD (server and operator run as TS on Node 24)
+	tsc -p tsconfig.json --noEmit
 
 # --- Operator ---
 .PHONY: run-operator
