@@ -1,0 +1,262 @@
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  defaultIdentity,
+  kubeLeaseStore,
+  LeaderElector,
+  type LeadershipLossReason,
+  LeaseConflictError,
+  type LeaseRecord,
+  type LeaseStore,
+  type LeaseWrite,
+  leaseToRecord,
+} from './leader-election.ts';
+
+/** An in-memory Lease with real optimistic concurrency and switchable failures. */
+class MemoryLease implements LeaseStore {
+  readonly description = 'memory lease';
+  record: LeaseRecord | null = null;
+  failing = false;
+  writes: LeaseWrite[] = [];
+  private rv = 0;
+
+  async get(): Promise<LeaseRecord | null> {
+    if (this.failing) throw new Error('api unavailable');
+    return this.record ? { ...this.record } : null;
+  }
+  async create(record: LeaseWrite): Promise<LeaseRecord> {
+    if (this.failing) throw new Error('api unavailable');
+    if (this.record) throw new LeaseConflictError('exists');
+    return this.store(record);
+  }
+  async update(record: LeaseWrite, resourceVersion: string): Promise<LeaseRecord> {
+    if (this.failing) throw new Error('api unavailable');
+    if (!this.record || this.record.resourceVersion !== resourceVersion)
+      throw new LeaseConflictError('conflict');
+    return this.store(record);
+  }
+  private store(record: LeaseWrite): LeaseRecord {
+    this.writes.push(record);
+    this.rv += 1;
+    this.record = { ...record, resourceVersion: String(this.rv) };
+    return { ...this.record };
+  }
+}
+
+interface Candidate {
+  elector: LeaderElector;
+  started: number;
+  stopped: LeadershipLossReason[];
+  done: Promise<void>;
+}
+
+function candidate(store: LeaseStore, identity: string): Candidate {
+  const c: Partial<Candidate> & { started: number; stopped: LeadershipLossReason[] } = {
+    started: 0,
+    stopped: [],
+  };
+  c.elector = new LeaderElector({
+    store,
+    identity,
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+    monotonicNow: () => Date.now(),
+    onStartedLeading: () => {
+      c.started += 1;
+    },
+    onStoppedLeading: (reason) => {
+      c.stopped.push(reason);
+    },
+  });
+  c.done = c.elector.start();
+  return c as Candidate;
+}
+
+describe('LeaderElector', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('creates a missing lease and leads, with MicroTime-able times and zero transitions', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(a.started).toBe(1);
+    expect(store.record).toMatchObject({
+      holderIdentity: 'a',
+      leaseDurationSeconds: 15,
+      leaseTransitions: 0,
+    });
+    expect(store.record?.renewTimeMs).toBe(store.record?.acquireTimeMs);
+    await a.elector.stop();
+  });
+
+  it('lets exactly one of two candidates lead while the leader keeps renewing', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    const b = candidate(store, 'b');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1);
+    const leader = a.elector.isLeader() ? a : b;
+    const follower = leader === a ? b : a;
+    expect(follower.started).toBe(0);
+    expect(follower.elector.currentLeader()).toBe(leader.elector.identity);
+    // The leader renewed (renewTime moved) without transitions.
+    expect(store.record?.holderIdentity).toBe(leader.elector.identity);
+    expect(store.record?.leaseTransitions).toBe(0);
+    expect(store.writes.length).toBeGreaterThan(10);
+    await a.elector.stop();
+    await b.elector.stop();
+  });
+
+  it('releases on stop so the standby takes over without waiting for expiry', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    const b = candidate(store, 'b');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(b.elector.isLeader()).toBe(false);
+
+    await a.elector.stop();
+    expect(a.stopped).toEqual(['released']);
+    expect(store.record).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    // One retry period (plus jitter) is enough; far less than the 15 s lease.
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(store.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    await a.done;
+    await b.elector.stop();
+  });
+
+  it('takes over a crashed leader only after the lease has not changed for the lease duration', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    const b = candidate(store, 'b');
+    await vi.advanceTimersByTimeAsync(4_000);
+    // "kill -9": the leader stops renewing and never releases.
+    await a.elector.stop({ release: false });
+    const lastChange = Date.now();
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(b.elector.isLeader()).toBe(false);
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(Date.now() - lastChange).toBeGreaterThanOrEqual(15_000);
+    expect(store.record).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    await b.elector.stop();
+  });
+
+  it('measures expiry on its own clock, not the remote renewTime', async () => {
+    const store = new MemoryLease();
+    // A lease renewed "an hour ago" by a clock we cannot trust: still wait a full duration.
+    await store.create({
+      holderIdentity: 'skewed',
+      leaseDurationSeconds: 15,
+      acquireTimeMs: Date.now() - 3_600_000,
+      renewTimeMs: Date.now() - 3_600_000,
+      leaseTransitions: 4,
+    });
+    const b = candidate(store, 'b');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(b.elector.isLeader()).toBe(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(store.record?.leaseTransitions).toBe(5);
+    await b.elector.stop();
+  });
+
+  it('stops leading when it cannot renew within the renew deadline', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.elector.isLeader()).toBe(true);
+    store.failing = true;
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(a.elector.isLeader()).toBe(true);
+    await vi.advanceTimersByTimeAsync(4_500);
+    expect(a.elector.isLeader()).toBe(false);
+    expect(a.stopped).toEqual(['renew-deadline-exceeded']);
+    await a.done;
+  });
+
+  it('stops leading at once when it finds the lease held by someone else', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    const rv = store.record?.resourceVersion ?? '';
+    await store.update({ holderIdentity: 'intruder', leaseDurationSeconds: 15, leaseTransitions: 1 }, rv);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(a.elector.isLeader()).toBe(false);
+    expect(a.stopped).toEqual(['lease-taken']);
+    await a.done;
+  });
+
+  it('refuses timings where the leader could act after others may take over', () => {
+    const store = new MemoryLease();
+    expect(
+      () => new LeaderElector({ store, identity: 'x', leaseDurationMs: 5_000, renewDeadlineMs: 5_000 }),
+    ).toThrow(/lease duration must be greater/);
+  });
+});
+
+describe('kubeLeaseStore', () => {
+  it('writes MicroTime (6 fractional digits) and reads string times back', async () => {
+    const bodies: V1Lease[] = [];
+    const fakeApi = {
+      createNamespacedLease: async ({ body }: { body: V1Lease }) => {
+        bodies.push(body);
+        return {
+          metadata: { resourceVersion: '7' },
+          // What the API server returns: strings, not Dates.
+          spec: {
+            ...body.spec,
+            acquireTime: '2026-11-24T15:00:00.123456Z',
+            renewTime: '2026-11-24T15:00:01.000000Z',
+          },
+        } as unknown as V1Lease;
+      },
+    } as unknown as CoordinationV1Api;
+    const store = kubeLeaseStore(fakeApi, 'ns', 'lock');
+    const now = Date.parse('2026-11-24T15:00:00.123Z');
+    const rec = await store.create({
+      holderIdentity: 'a',
+      leaseDurationSeconds: 15,
+      acquireTimeMs: now,
+      renewTimeMs: now,
+      leaseTransitions: 0,
+    });
+    const sent = bodies[0]?.spec?.acquireTime;
+    expect(sent).toBeInstanceOf(V1MicroTime);
+    expect(sent?.toISOString()).toBe('2026-11-24T15:00:00.123000Z');
+    expect(rec).toMatchObject({
+      resourceVersion: '7',
+      holderIdentity: 'a',
+      acquireTimeMs: Date.parse('2026-11-24T15:00:00.123Z'),
+      renewTimeMs: Date.parse('2026-11-24T15:00:01Z'),
+    });
+  });
+
+  it('treats missing spec fields as an unheld lease', () => {
+    expect(leaseToRecord({ metadata: { resourceVersion: '1' } })).toEqual({
+      holderIdentity: '',
+      leaseDurationSeconds: 0,
+      leaseTransitions: 0,
+      resourceVersion: '1',
+    });
+  });
+});
+
+describe('defaultIdentity', () => {
+  it('uses POD_NAME and adds a random suffix', () => {
+    const a = defaultIdentity({ POD_NAME: 'op-0' });
+    const b = defaultIdentity({ POD_NAME: 'op-0' });
+    expect(a).toMatch(/^op-0_[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+  });
+});

@@ -1,0 +1,403 @@
+// Lease-based leader election for the operator, following client-go's
+// tools/leaderelection algorithm (client-node ships none):
+// - try to acquire every retryPeriod (jittered); create the Lease on 404;
+// - a Lease held by someone else is respected until it has not CHANGED for
+//   leaseDuration, measured on our own monotonic clock (never trust the remote
+//   renewTime: clocks skew);
+// - takeover and renewal replace the Lease with the resourceVersion we read, so
+//   two candidates racing for an expired Lease cannot both win (409 = lost);
+// - the leader renews every retryPeriod and gives up when no renewal has
+//   succeeded for renewDeadline (< leaseDuration, so it stops acting before
+//   anyone else may take over);
+// - on graceful shutdown the leader releases the Lease (empty holder,
+//   leaseDurationSeconds 1) so a standby takes over at once.
+
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ApiException, type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+
+/** The parts of a Lease the algorithm reads and writes. Times are epoch ms. */
+export interface LeaseRecord {
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  acquireTimeMs?: number;
+  renewTimeMs?: number;
+  leaseTransitions: number;
+  /** Opaque optimistic-concurrency token of the stored object. */
+  resourceVersion: string;
+}
+
+export type LeaseWrite = Omit<LeaseRecord, 'resourceVersion'>;
+
+/** Storage for one Lease. Conflicts (lost races) are reported as LeaseConflictError. */
+export interface LeaseStore {
+  readonly description: string;
+  /** The current record, or null when the Lease does not exist. */
+  get(): Promise<LeaseRecord | null>;
+  /** Create the Lease; LeaseConflictError when it already exists. */
+  create(record: LeaseWrite): Promise<LeaseRecord>;
+  /** Replace the Lease if it is still at resourceVersion; LeaseConflictError otherwise. */
+  update(record: LeaseWrite, resourceVersion: string): Promise<LeaseRecord>;
+}
+
+export class LeaseConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LeaseConflictError';
+  }
+}
+
+function httpCodeOf(e: unknown): number | undefined {
+  if (e instanceof ApiException) return e.code;
+  const code = (e as { code?: unknown; statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Lease times come back as strings (MicroTime) even though typed as Date. */
+function timeMs(value: unknown): number | undefined {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string' && value !== '') {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+export function leaseToRecord(lease: V1Lease): LeaseRecord {
+  const spec = lease.spec ?? {};
+  const acquireTimeMs = timeMs(spec.acquireTime);
+  const renewTimeMs = timeMs(spec.renewTime);
+  return {
+    holderIdentity: spec.holderIdentity ?? '',
+    leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
+    leaseTransitions: spec.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+    ...(acquireTimeMs === undefined ? {} : { acquireTimeMs }),
+    ...(renewTimeMs === undefined ? {} : { renewTimeMs }),
+  };
+}
+
+function recordToLease(
+  name: string,
+  namespace: string,
+  record: LeaseWrite,
+  resourceVersion?: string,
+): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
+    spec: {
+      holderIdentity: record.holderIdentity,
+      leaseDurationSeconds: record.leaseDurationSeconds,
+      leaseTransitions: record.leaseTransitions,
+      // The API server only accepts MicroTime with 6 fractional digits; a plain
+      // Date serializes with 3 and is refused with 400.
+      ...(record.acquireTimeMs === undefined ? {} : { acquireTime: new V1MicroTime(record.acquireTimeMs) }),
+      ...(record.renewTimeMs === undefined ? {} : { renewTime: new V1MicroTime(record.renewTimeMs) }),
+    },
+  };
+}
+
+/** A LeaseStore backed by coordination.k8s.io/v1 Leases. */
+export function kubeLeaseStore(api: CoordinationV1Api, namespace: string, name: string): LeaseStore {
+  return {
+    description: `lease ${namespace}/${name}`,
+    async get() {
+      try {
+        return leaseToRecord(await api.readNamespacedLease({ name, namespace }));
+      } catch (e) {
+        if (httpCodeOf(e) === 404) return null;
+        throw e;
+      }
+    },
+    async create(record) {
+      try {
+        return leaseToRecord(
+          await api.createNamespacedLease({ namespace, body: recordToLease(name, namespace, record) }),
+        );
+      } catch (e) {
+        if (httpCodeOf(e) === 409)
+          throw new LeaseConflictError(`lease ${namespace}/${name} was created by someone else`);
+        throw e;
+      }
+    },
+    async update(record, resourceVersion) {
+      try {
+        const body = recordToLease(name, namespace, record, resourceVersion);
+        return leaseToRecord(await api.replaceNamespacedLease({ name, namespace, body }));
+      } catch (e) {
+        if (httpCodeOf(e) === 409)
+          throw new LeaseConflictError(`lease ${namespace}/${name} changed since it was read`);
+        throw e;
+      }
+    },
+  };
+}
+
+/** POD_NAME (downward API) when set, else the hostname; plus a random suffix so restarts never share an identity. */
+export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.POD_NAME?.trim() || hostname();
+  return `${base}_${randomUUID().slice(0, 8)}`;
+}
+
+export interface ElectionLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export type LeadershipLossReason = 'renew-deadline-exceeded' | 'lease-taken' | 'released';
+
+export interface LeaderElectionOptions {
+  store: LeaseStore;
+  identity: string;
+  /** How long a non-renewed Lease keeps others away. client-go default 15 s. */
+  leaseDurationMs?: number;
+  /** The leader gives up when it could not renew for this long. client-go default 10 s. */
+  renewDeadlineMs?: number;
+  /** Pause between attempts. client-go default 2 s. */
+  retryPeriodMs?: number;
+  /** Called once when this candidate becomes leader. */
+  onStartedLeading?: () => void;
+  /** Called once when leadership ends for any reason (also after release). */
+  onStoppedLeading?: (reason: LeadershipLossReason) => void;
+  /** Called when the observed holder changes ('' when nobody holds the Lease). */
+  onNewLeader?: (identity: string) => void;
+  log?: ElectionLogger;
+  /** Monotonic milliseconds; injectable for tests. */
+  monotonicNow?: () => number;
+}
+
+const JITTER = 1.2;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`lease call did not finish within ${ms} ms`)), Math.max(ms, 0));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One candidate. `start()` runs until leadership is lost or `stop()` is called;
+ * it never throws for API errors (they are retried), only logs them.
+ */
+export class LeaderElector {
+  readonly identity: string;
+  private readonly store: LeaseStore;
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private readonly opts: LeaderElectionOptions;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private observed: LeaseRecord | null = null;
+  private observedAtMono = 0;
+  private leading = false;
+  private lastHolder: string | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(opts: LeaderElectionOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.identity = opts.identity;
+    this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    this.now = opts.monotonicNow ?? (() => performance.now());
+    if (!(this.leaseDurationMs > this.renewDeadlineMs)) {
+      throw new Error('leader election: the lease duration must be greater than the renew deadline');
+    }
+    if (!(this.renewDeadlineMs > this.retryPeriodMs * JITTER)) {
+      throw new Error('leader election: the renew deadline must be greater than 1.2 x the retry period');
+    }
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The holder we last observed ('' for none), or undefined before the first read. */
+  currentLeader(): string | undefined {
+    return this.lastHolder;
+  }
+
+  /** Runs the election; resolves when leadership ended or stop() was called. Idempotent. */
+  start(): Promise<void> {
+    this.running ??= this.run();
+    return this.running;
+  }
+
+  /**
+   * Stops campaigning. When leading and `release` is true (the default), clears
+   * the holder so a standby can take over without waiting for expiry.
+   */
+  async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
+    this.abort.abort();
+    await this.running;
+    // Also covers stop() racing a successful acquisition that run() did not act on.
+    if (release && this.observed?.holderIdentity === this.identity) await this.release();
+    this.setLeading(false, 'released');
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    // Acquire.
+    while (!signal.aborted) {
+      if (await this.tryAcquireOrRenew()) break;
+      await sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)), signal);
+    }
+    if (signal.aborted) return;
+    this.setLeading(true);
+    // Renew until a renewal fails for renewDeadline, the Lease is taken, or stop().
+    let lastRenewMono = this.now();
+    while (!signal.aborted) {
+      await sleep(this.retryPeriodMs, signal);
+      if (signal.aborted) return;
+      const remaining = this.renewDeadlineMs - (this.now() - lastRenewMono);
+      let renewed = false;
+      try {
+        renewed = remaining > 0 && (await withDeadline(this.tryAcquireOrRenew(), remaining));
+      } catch (e) {
+        this.opts.log?.warn({ err: String(e) }, 'lease renewal failed');
+      }
+      if (signal.aborted) return;
+      if (renewed) {
+        lastRenewMono = this.now();
+        continue;
+      }
+      if (
+        this.observed &&
+        this.observed.holderIdentity !== this.identity &&
+        this.observed.holderIdentity !== ''
+      ) {
+        this.setLeading(false, 'lease-taken');
+        return;
+      }
+      if (this.now() - lastRenewMono >= this.renewDeadlineMs) {
+        this.setLeading(false, 'renew-deadline-exceeded');
+        return;
+      }
+    }
+  }
+
+  private setLeading(leading: boolean, reason?: LeadershipLossReason): void {
+    if (this.leading === leading) return;
+    this.leading = leading;
+    if (leading) {
+      this.opts.log?.info({ identity: this.identity, lease: this.store.description }, 'became leader');
+      this.opts.onStartedLeading?.();
+    } else {
+      this.opts.log?.warn({ identity: this.identity, reason }, 'stopped leading');
+      this.opts.onStoppedLeading?.(reason ?? 'released');
+    }
+  }
+
+  private noteHolder(holder: string): void {
+    if (holder === this.lastHolder) return;
+    this.lastHolder = holder;
+    this.opts.onNewLeader?.(holder);
+  }
+
+  private observe(record: LeaseRecord): void {
+    this.observed = record;
+    this.observedAtMono = this.now();
+    this.noteHolder(record.holderIdentity);
+  }
+
+  /** One step of client-go's tryAcquireOrRenew. True when we hold the Lease afterwards. */
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const wallNow = Date.now();
+    const leaseSeconds = Math.ceil(this.leaseDurationMs / 1000);
+    let current: LeaseRecord | null;
+    try {
+      current = await this.store.get();
+    } catch (e) {
+      this.opts.log?.warn({ err: String(e), lease: this.store.description }, 'reading the lease failed');
+      return false;
+    }
+    if (current === null) {
+      try {
+        this.observe(
+          await this.store.create({
+            holderIdentity: this.identity,
+            leaseDurationSeconds: leaseSeconds,
+            acquireTimeMs: wallNow,
+            renewTimeMs: wallNow,
+            leaseTransitions: 0,
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (!(e instanceof LeaseConflictError)) {
+          this.opts.log?.warn({ err: String(e), lease: this.store.description }, 'creating the lease failed');
+        }
+        return false;
+      }
+    }
+
+    // Any write changes the resourceVersion: that is our "record changed" signal.
+    if (this.observed?.resourceVersion !== current.resourceVersion) this.observe(current);
+    const heldByOther = current.holderIdentity !== '' && current.holderIdentity !== this.identity;
+    const observedDurationMs = current.leaseDurationSeconds * 1000;
+    if (heldByOther && this.now() - this.observedAtMono < observedDurationMs) return false;
+
+    const takingOver = current.holderIdentity !== this.identity;
+    const next: LeaseWrite = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: leaseSeconds,
+      acquireTimeMs: takingOver ? wallNow : (current.acquireTimeMs ?? wallNow),
+      renewTimeMs: wallNow,
+      leaseTransitions: takingOver ? current.leaseTransitions + 1 : current.leaseTransitions,
+    };
+    try {
+      this.observe(await this.store.update(next, current.resourceVersion));
+      return true;
+    } catch (e) {
+      if (!(e instanceof LeaseConflictError)) {
+        this.opts.log?.warn({ err: String(e), lease: this.store.description }, 'updating the lease failed');
+      }
+      return false;
+    }
+  }
+
+  /** Clear the holder so a standby does not wait for expiry. Best effort. */
+  private async release(): Promise<void> {
+    const observed = this.observed;
+    if (!observed || observed.holderIdentity !== this.identity) return;
+    const wallNow = Date.now();
+    try {
+      this.observe(
+        await withDeadline(
+          this.store.update(
+            {
+              holderIdentity: '',
+              leaseDurationSeconds: 1,
+              acquireTimeMs: wallNow,
+              renewTimeMs: wallNow,
+              leaseTransitions: observed.leaseTransitions,
+            },
+            observed.resourceVersion,
+          ),
+          this.renewDeadlineMs,
+        ),
+      );
+      this.opts.log?.info({ identity: this.identity, lease: this.store.description }, 'released the lease');
+    } catch (e) {
+      this.opts.log?.warn({ err: String(e), lease: this.store.description }, 'releasing the lease failed');
+    }
+  }
+}
