@@ -1,0 +1,112 @@
+{{/*
+Names. Kubernetes names are limited to 63 characters (DNS-1123 labels), so every name is truncated
+there, and the trailing "-" a cut can leave is trimmed.
+*/}}
+{{- define "webui-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "webui-operator.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "webui-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "webui-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "webui-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "ERROR: serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels every object carries (Helm's recommended set plus commonLabels). */}}
+{{- define "webui-operator.labels" -}}
+helm.sh/chart: {{ include "webui-operator.chart" . }}
+{{ include "webui-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: webui-operator
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The operator pods' selector. Never change it: Deployment selectors are immutable. */}}
+{{- define "webui-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "webui-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{/*
+An image reference. Called with a dict: (dict "image" .Values.image "default" .Chart.AppVersion) so the
+caller states which block it reads; a digest wins over the tag.
+*/}}
+{{- define "webui-operator.image" -}}
+{{- $tag := default .default .image.tag -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The namespaces the operator watches, as a list: empty in cluster scope (meaning all namespaces),
+watchNamespaces or else the release namespace in namespace scope.
+*/}}
+{{- define "webui-operator.watchNamespaces" -}}
+{{- if eq .Values.scope "namespace" -}}
+{{- if .Values.watchNamespaces -}}
+{{- toJson (uniq .Values.watchNamespaces) -}}
+{{- else -}}
+{{- toJson (list .Release.Namespace) -}}
+{{- end -}}
+{{- else -}}
+{{- if .Values.watchNamespaces -}}
+{{- fail "ERROR: watchNamespaces only applies with scope: namespace (scope: cluster watches every namespace)" -}}
+{{- end -}}
+{{- toJson (list) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The permissions the operator's reconciler needs in each namespace it watches. Derived from the
+operator's API calls (operator/src); test/chart/rbac.int.test.ts runs the real operator with exactly
+these rules and shows it converges, and that it does not without the secrets rule.
+*/}}
+{{- define "webui-operator.rules" -}}
+- apiGroups: ["webui.dev"]
+  resources: ["webuis"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["webui.dev"]
+  resources: ["webuis/status"]
+  verbs: ["get", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["services", "persistentvolumeclaims"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}
