@@ -1,0 +1,106 @@
+/**
+ * Bundles the Lit frontend with esbuild into webui/frontend-dist/:
+ *   index.html                 (references the hashed entry; no CDN, works offline)
+ *   assets/app-<hash>.js(.map) (minified ESM bundle with a source map)
+ *   manifest.json              ({ entry, files }) for the server and bench/frontend.ts
+ *
+ * Usage: node webui/scripts/build-frontend.ts [--out DIR] [--api-base URL]
+ * `--api-base` points a dev build at a server on another origin (needs CORS_ALLOW_ORIGIN there).
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
+
+const webuiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_OUT_DIR = path.join(webuiDir, 'frontend-dist');
+const ENTRY = path.join(webuiDir, 'src/frontend/main.ts');
+
+export interface BuildResult {
+  outDir: string;
+  /** Path of the entry script relative to outDir, e.g. assets/app-ABCD1234.js */
+  entry: string;
+  files: string[];
+}
+
+export interface BuildOptions {
+  outDir?: string;
+  apiBase?: string;
+  minify?: boolean;
+}
+
+/** Theme colours: light by default, dark via prefers-color-scheme. Components read these names. */
+const THEME_CSS = `
+:root{color-scheme:light dark;--bg:#f7f7f8;--surface:#fff;--fg:#1b1c1f;--muted:#5f6368;--muted-bg:#eef0f3;
+--border:#d9dce1;--input-bg:#fff;--btn-bg:#fff;--hover:#eef0f3;--accent:#2557d6;--accent-strong:#1c45ad;
+--on-accent:#fff;--danger:#b3261e;--danger-bg:#fdecea;--danger-border:#f3b8b3;--ok:#1e7b34;
+--warn-fg:#7a4b00;--warn-bg:#fff6e0;--warn-border:#f0d08a;--code-bg:#f1f3f5;--user-bg:#e6ecfb}
+@media (prefers-color-scheme:dark){:root{--bg:#131417;--surface:#1b1d21;--fg:#e6e7e9;--muted:#a0a4ab;
+--muted-bg:#262930;--border:#33363d;--input-bg:#15171a;--btn-bg:#23262c;--hover:#2d3037;--accent:#7aa2ff;
+--accent-strong:#a3bfff;--on-accent:#0d1426;--danger:#ff8a80;--danger-bg:#3a1d1b;--danger-border:#6b2f2a;
+--ok:#7fd68f;--warn-fg:#ffd27a;--warn-bg:#33290f;--warn-border:#6b5316;--code-bg:#202328;--user-bg:#26324d}}
+html,body{margin:0;background:var(--bg);color:var(--fg);
+font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+.boot{padding:2rem;color:var(--muted)}`;
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+export function renderIndexHtml(entry: string, apiBase = ''): string {
+  const apiMeta = apiBase ? `<meta name="webui-api-base" content="${escapeAttr(apiBase)}">` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="color-scheme" content="light dark">
+${apiMeta}<title>WebUI</title>
+<link rel="icon" href="data:,">
+<style>${THEME_CSS.replace(/\n/g, '')}</style>
+<script type="module" src="./${escapeAttr(entry)}"></script>
+</head>
+<body>
+<webui-app><p class="boot">Loading…</p></webui-app>
+<noscript>This app needs JavaScript.</noscript>
+</body>
+</html>
+`;
+}
+
+export async function buildFrontend(opts: BuildOptions = {}): Promise<BuildResult> {
+  const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: { app: ENTRY },
+    outdir: outDir,
+    entryNames: 'assets/[name]-[hash]',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022', 'chrome111', 'firefox115', 'safari16.4'],
+    minify: opts.minify ?? true,
+    sourcemap: 'linked',
+    sourcesContent: true,
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  const files = Object.keys(result.metafile.outputs).map((f) => path.relative(outDir, path.resolve(f)));
+  const entry = files.find((f) => f.endsWith('.js') && /assets\/app-/.test(f));
+  if (!entry) throw new Error('esbuild produced no entry script');
+  await writeFile(path.join(outDir, 'index.html'), renderIndexHtml(entry, opts.apiBase));
+  await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify({ entry, files }, null, 2)}\n`);
+  return { outDir, entry, files: [...files, 'index.html', 'manifest.json'] };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: { out: { type: 'string' }, 'api-base': { type: 'string' } },
+  });
+  const res = await buildFrontend({ outDir: values.out, apiBase: values['api-base'] });
+  console.log(`frontend built: ${path.relative(process.cwd(), res.outDir)}/${res.entry}`);
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { type Block, type Inline, parseInline, parseMarkdown, safeHref } from './markdown.ts';
+
+/** Every string the renderer would bind, to check nothing arrives as markup. */
+function texts(blocks: Block[]): string[] {
+  const inl = (list: Inline[]): string[] =>
+    list.flatMap((n) =>
+      n.t === 'text' || n.t === 'code' ? [n.v] : n.t === 'br' ? [] : n.t === 'link' ? [n.href, ...inl(n.c)] : inl(n.c),
+    );
+  return blocks.flatMap((b) =>
+    b.t === 'p' || b.t === 'h'
+      ? inl(b.c)
+      : b.t === 'code'
+        ? [b.v]
+        : b.t === 'list'
+          ? b.items.flatMap(inl)
+          : b.t === 'quote'
+            ? texts(b.c)
+            : [],
+  );
+}
+
+describe('parseMarkdown', () => {
+  it('parses headings, paragraphs with line breaks, lists and quotes', () => {
+    const blocks = parseMarkdown('# Title\n\nline one\nline **two**\n\n- a\n- b\n\n3. c\n4. d\n\n> quoted');
+    expect(blocks.map((b) => b.t)).toEqual(['h', 'p', 'list', 'list', 'quote']);
+    expect(blocks[1]).toEqual({
+      t: 'p',
+      c: [
+        { t: 'text', v: 'line one' },
+        { t: 'br' },
+        { t: 'text', v: 'line ' },
+        { t: 'strong', c: [{ t: 'text', v: 'two' }] },
+      ],
+    });
+    expect(blocks[3]).toMatchObject({ t: 'list', ordered: true, start: 3 });
+  });
+
+  it('keeps fenced code verbatim, including markup and an unclosed fence while streaming', () => {
+    expect(parseMarkdown('```ts\nconst a = `<b>`;\n**not bold**\n```\nafter')).toEqual([
+      { t: 'code', lang: 'ts', v: 'const a = `<b>`;\n**not bold**' },
+      { t: 'p', c: [{ t: 'text', v: 'after' }] },
+    ]);
+    expect(parseMarkdown('intro\n```py\nprint(1)')).toEqual([
+      { t: 'p', c: [{ t: 'text', v: 'intro' }] },
+      { t: 'code', lang: 'py', v: 'print(1)' },
+    ]);
+  });
+
+  it('treats HTML as text: a hostile answer yields no markup, only characters', () => {
+    const hostile = '<img src=x onerror="alert(1)"> <script>alert(2)</script>\n\n<iframe src="javascript:alert(3)">';
+    const blocks = parseMarkdown(hostile);
+    expect(blocks.every((b) => b.t === 'p')).toBe(true);
+    expect(texts(blocks).join('')).toContain('<img src=x onerror="alert(1)">');
+    expect(texts(blocks).join('')).toContain('<script>alert(2)</script>');
+  });
+
+  it('drops dangerous link targets but keeps their label as text', () => {
+    expect(parseInline('[click](javascript:alert(1))')).toEqual([{ t: 'text', v: 'click' }]);
+    expect(parseInline('[x](data:text/html,hi)')).toEqual([{ t: 'text', v: 'x' }]);
+    expect(parseInline('[docs](https://ollama.com/docs)')).toEqual([
+      { t: 'link', href: 'https://ollama.com/docs', c: [{ t: 'text', v: 'docs' }] },
+    ]);
+  });
+
+  it('autolinks bare http(s) URLs without trailing punctuation', () => {
+    expect(parseInline('see https://example.com/a.')).toEqual([
+      { t: 'text', v: 'see ' },
+      { t: 'link', href: 'https://example.com/a', c: [{ t: 'text', v: 'https://example.com/a' }] },
+      { t: 'text', v: '.' },
+    ]);
+  });
+
+  it('handles inline code, emphasis, escapes and snake_case words', () => {
+    expect(parseInline('use `a*b*c` and *em* or \\*not\\* in snake_case_name')).toEqual([
+      { t: 'text', v: 'use ' },
+      { t: 'code', v: 'a*b*c' },
+      { t: 'text', v: ' and ' },
+      { t: 'em', c: [{ t: 'text', v: 'em' }] },
+      { t: 'text', v: ' or *not* in snake_case_name' },
+    ]);
+  });
+});
+
+describe('safeHref', () => {
+  it.each([
+    ['https://a.b/c', 'https://a.b/c'],
+    ['HTTP://A.B', 'HTTP://A.B'],
+    ['mailto:x@y.z', 'mailto:x@y.z'],
+    ['javascript:alert(1)', null],
+    [' JaVaScRiPt:alert(1)', null],
+    ['vbscript:x', null],
+    ['/relative', null],
+  ])('%s → %s', (input, expected) => {
+    expect(safeHref(input)).toBe(expected);
+  });
+});
