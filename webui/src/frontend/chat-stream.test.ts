@@ -31,7 +31,9 @@ describe('NdjsonDecoder', () => {
 
   it('reports a garbled line as an error instead of throwing', () => {
     const d = new NdjsonDecoder();
-    expect(d.push(enc.encode('not json\n'))).toEqual([{ error: 'The server sent a line that is not valid JSON.' }]);
+    expect(d.push(enc.encode('not json\n'))).toEqual([
+      { error: 'The server sent a line that is not valid JSON.' },
+    ]);
   });
 });
 
@@ -45,7 +47,9 @@ describe('consumeChatLines', () => {
   });
 
   it('marks an answer cut by an {"error"} line, with the reason', async () => {
-    const r = await collect(['{"message":{"content":"part"},"done":false}\n{"error":"upstream timed out after 5s"}\n']);
+    const r = await collect([
+      '{"message":{"content":"part"},"done":false}\n{"error":"upstream timed out after 5s"}\n',
+    ]);
     expect(r).toEqual({ deltas: ['part'], end: { kind: 'cut', reason: 'upstream timed out after 5s' } });
   });
 

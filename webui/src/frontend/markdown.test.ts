@@ -5,7 +5,13 @@ import { type Block, type Inline, parseInline, parseMarkdown, safeHref } from '.
 function texts(blocks: Block[]): string[] {
   const inl = (list: Inline[]): string[] =>
     list.flatMap((n) =>
-      n.t === 'text' || n.t === 'code' ? [n.v] : n.t === 'br' ? [] : n.t === 'link' ? [n.href, ...inl(n.c)] : inl(n.c),
+      n.t === 'text' || n.t === 'code'
+        ? [n.v]
+        : n.t === 'br'
+          ? []
+          : n.t === 'link'
+            ? [n.href, ...inl(n.c)]
+            : inl(n.c),
     );
   return blocks.flatMap((b) =>
     b.t === 'p' || b.t === 'h'
@@ -48,7 +54,8 @@ describe('parseMarkdown', () => {
   });
 
   it('treats HTML as text: a hostile answer yields no markup, only characters', () => {
-    const hostile = '<img src=x onerror="alert(1)"> <script>alert(2)</script>\n\n<iframe src="javascript:alert(3)">';
+    const hostile =
+      '<img src=x onerror="alert(1)"> <script>alert(2)</script>\n\n<iframe src="javascript:alert(3)">';
     const blocks = parseMarkdown(hostile);
     expect(blocks.every((b) => b.t === 'p')).toBe(true);
     expect(texts(blocks).join('')).toContain('<img src=x onerror="alert(1)">');
