@@ -193,6 +193,49 @@ const nameList: Codec<string[]> = {
   format: (v) => v.join(','),
 };
 
+/** Per-connection Ollama settings keyed by connection index ("0", "1", ...), as in Open WebUI. */
+export interface OllamaApiConfig {
+  /** false: the connection is skipped (default true). */
+  enable?: boolean;
+  /** Sent upstream as `Authorization: Bearer <key>`. */
+  key?: string;
+  [extra: string]: unknown;
+}
+
+/** JSON object `{"0": {"enable": true, "key": "..."}}` for OLLAMA_API_CONFIGS. */
+const ollamaApiConfigs: Codec<Record<string, OllamaApiConfig>> = {
+  parse(raw) {
+    const v = raw.trim();
+    if (v === '') return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      throw new Error('expected a JSON object such as {"0": {"key": "..."}}');
+    }
+    return checkOllamaApiConfigs(parsed);
+  },
+  format: (v) => JSON.stringify(v),
+};
+
+/** Validates the OLLAMA_API_CONFIGS shape; throws an Error naming the bad entry. */
+export function checkOllamaApiConfigs(value: unknown): Record<string, OllamaApiConfig> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('expected a JSON object keyed by connection index, such as {"0": {"key": "..."}}');
+  }
+  for (const [k, c] of Object.entries(value)) {
+    if (!/^\d+$/.test(k)) throw new Error(`key "${k}" is not a connection index (0, 1, ...)`);
+    if (typeof c !== 'object' || c === null || Array.isArray(c))
+      throw new Error(`entry "${k}" must be an object`);
+    const entry = c as Record<string, unknown>;
+    if (entry.enable !== undefined && typeof entry.enable !== 'boolean')
+      throw new Error(`entry "${k}": enable must be true or false`);
+    if (entry.key !== undefined && typeof entry.key !== 'string')
+      throw new Error(`entry "${k}": key must be a string`);
+  }
+  return value as Record<string, OllamaApiConfig>;
+}
+
 function setting<T>(def: Omit<Setting<T>, 'parse' | 'format'>, codec: Codec<T>): Setting<T> {
   return { ...def, parse: codec.parse, format: codec.format };
 }
@@ -260,6 +303,14 @@ export const settings = {
   logLevel: setting<LogLevel>(
     { env: 'LOG_LEVEL', description: 'Log level.', default: 'info' },
     oneOf(LOG_LEVELS),
+  ),
+  deploymentId: setting<string | undefined>(
+    {
+      env: 'DEPLOYMENT_ID',
+      description: 'Reported by /api/version as deployment_id; defaults to the host name.',
+      default: undefined,
+    },
+    optionalText,
   ),
   webuiName: setting({ env: 'WEBUI_NAME', description: 'Name shown in the UI.', default: 'WebUI' }, text),
 
@@ -356,6 +407,17 @@ export const settings = {
       persistedKey: 'ollama.enable',
     },
     bool,
+  ),
+  ollamaApiConfigs: setting<Record<string, OllamaApiConfig>>(
+    {
+      env: 'OLLAMA_API_CONFIGS',
+      description:
+        'JSON per-connection settings keyed by index in OLLAMA_BASE_URLS: {"0": {"enable": true, "key": "..."}}.',
+      default: {},
+      persistedKey: 'ollama.api_configs',
+      secret: true,
+    },
+    ollamaApiConfigs,
   ),
   clientTimeout: setting<number | null>(
     {
