@@ -1,0 +1,74 @@
+/** The frontend Deployment (`webui serve --mode frontend`), forwarding API calls to the backend Service. */
+import type { V1Deployment } from '@kubernetes/client-node';
+import { formatEnv } from '../../../webui/src/contract/env.ts';
+import type { WebUI } from '../api/v1alpha1/webui.ts';
+import {
+  containerSecurityContext,
+  ENTRYPOINT,
+  HTTP_PORT,
+  httpProbe,
+  imageOf,
+  podCommon,
+  type RenderContext,
+  resourceRequirements,
+} from './backend.ts';
+import { configHash } from './config-hash.ts';
+import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
+
+/** In-cluster URL of the backend Service. */
+export function backendServiceUrl(w: WebUI): string {
+  return `http://${names.backend(w)}.${w.metadata.namespace}.svc:${HTTP_PORT}`;
+}
+
+export function frontendEnv(w: WebUI): { name: string; value: string }[] {
+  const env = formatEnv({ port: HTTP_PORT, backendUrl: backendServiceUrl(w) });
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+export function renderFrontend(w: WebUI, ctx: RenderContext): V1Deployment {
+  const env = frontendEnv(w);
+  const args = ['serve', '--mode', 'frontend'];
+  const resources = resourceRequirements(w.spec.frontend.resources);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(w, names.frontend(w), 'frontend'),
+    spec: {
+      replicas: w.spec.frontend.replicas,
+      selector: { matchLabels: selectorLabels(w, 'frontend') },
+      template: {
+        metadata: {
+          labels: labels(w, 'frontend'),
+          annotations: { [CONFIG_HASH_ANNOTATION]: configHash({ command: [ENTRYPOINT], args, env }) },
+        },
+        spec: {
+          ...podCommon(w),
+          containers: [
+            {
+              name: 'frontend',
+              image: imageOf(w, ctx),
+              ...(w.spec.imagePullPolicy ? { imagePullPolicy: w.spec.imagePullPolicy } : {}),
+              command: [ENTRYPOINT],
+              args,
+              ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+              env,
+              ...(resources ? { resources } : {}),
+              // /health is forwarded to the backend: fine for readiness, but liveness must
+              // not restart frontends because the backend is down, so it only checks the socket.
+              livenessProbe: {
+                tcpSocket: { port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 3,
+                timeoutSeconds: 3,
+              },
+              readinessProbe: httpProbe('/health', 5, 3),
+              securityContext: containerSecurityContext,
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** Services and the optional Ingress, plus the URL users reach. */
+import type { V1Ingress, V1Service } from '@kubernetes/client-node';
+import type { WebUI } from '../api/v1alpha1/webui.ts';
+import { HTTP_PORT } from './backend.ts';
+import { childMeta, names, selectorLabels } from './meta.ts';
+
+export function renderBackendService(w: WebUI): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(w, names.backend(w), 'backend'),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(w, 'backend'),
+      ports: [{ name: 'http', port: HTTP_PORT, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function renderFrontendService(w: WebUI): V1Service {
+  const s = w.spec.service;
+  const meta = childMeta(w, names.frontend(w), 'frontend');
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: s.annotations ? { ...meta, annotations: s.annotations } : meta,
+    spec: {
+      type: s.type,
+      selector: selectorLabels(w, 'frontend'),
+      ports: [{ name: 'http', port: s.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export function ingressEnabled(w: WebUI): boolean {
+  return w.spec.ingress?.enabled === true && w.spec.ingress.host !== undefined;
+}
+
+export function renderIngress(w: WebUI): V1Ingress | undefined {
+  const i = w.spec.ingress;
+  if (!i || !ingressEnabled(w) || i.host === undefined) return undefined;
+  const meta = childMeta(w, names.ingress(w), 'ingress');
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: i.annotations ? { ...meta, annotations: i.annotations } : meta,
+    spec: {
+      ...(i.className !== undefined ? { ingressClassName: i.className } : {}),
+      ...(i.tlsSecretName !== undefined ? { tls: [{ hosts: [i.host], secretName: i.tlsSecretName }] } : {}),
+      rules: [
+        {
+          host: i.host,
+          http: {
+            paths: [
+              {
+                path: i.path,
+                pathType: 'Prefix',
+                backend: { service: { name: names.frontend(w), port: { number: w.spec.service.port } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Where users reach the WebUI: the Ingress URL when there is one, else the frontend Service. */
+export function publicUrl(w: WebUI): string {
+  const i = w.spec.ingress;
+  if (i && ingressEnabled(w) && i.host !== undefined) {
+    return `${i.tlsSecretName !== undefined ? 'https' : 'http'}://${i.host}${i.path}`;
+  }
+  const port = w.spec.service.port === 80 ? '' : `:${w.spec.service.port}`;
+  return `http://${names.frontend(w)}.${w.metadata.namespace}.svc${port}/`;
+}

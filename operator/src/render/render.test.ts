@@ -1,0 +1,266 @@
+import type { V1Container, V1Deployment, V1EnvVar } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { readEnv } from '../../../webui/src/contract/env.ts';
+import { defaultSpec, type WebUI, type WebUISpecInput } from '../api/v1alpha1/webui.ts';
+import { backendEnv, type RenderContext, renderBackend } from './backend.ts';
+import { renderFrontend } from './frontend.ts';
+import { renderAll } from './index.ts';
+import { CONFIG_HASH_ANNOTATION } from './meta.ts';
+import { publicUrl, renderFrontendService, renderIngress } from './network.ts';
+import { renderDataClaim } from './pvc.ts';
+import { renderSecretKeySecret, SECRET_KEY_KEY } from './secret-key.ts';
+
+function webui(spec: WebUISpecInput, meta: Partial<WebUI['metadata']> = {}): WebUI {
+  return {
+    apiVersion: 'webui.dev/v1alpha1',
+    kind: 'WebUI',
+    metadata: { name: 'chat', namespace: 'team-a', uid: 'uid-1', generation: 1, ...meta },
+    spec: defaultSpec(spec),
+  };
+}
+
+const base: WebUISpecInput = { ollama: { baseUrl: 'http://ollama.ollama.svc:11434' } };
+const ctx: RenderContext = { defaultImage: 'ghcr.io/webui-operator/webui:0.1.0', secretDigests: {} };
+
+function container(d: V1Deployment): V1Container {
+  const c = d.spec?.template.spec?.containers[0];
+  if (!c) throw new Error('no container');
+  return c;
+}
+
+function envMap(env: V1EnvVar[]): Record<string, string | undefined> {
+  return Object.fromEntries(env.map((e) => [e.name, e.value]));
+}
+
+function hashOf(d: V1Deployment): string | undefined {
+  return d.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+}
+
+describe('backend Deployment', () => {
+  it('runs `webui serve --mode api` with probes, a non-root read-only container and writable /data and /tmp', () => {
+    const d = renderBackend(webui(base), ctx);
+    const c = container(d);
+    expect(d.metadata?.name).toBe('chat-backend');
+    expect(c.command).toEqual(['webui']);
+    expect(c.args).toEqual(['serve', '--mode', 'api']);
+    expect(c.image).toBe(ctx.defaultImage);
+    expect(c.livenessProbe?.httpGet?.path).toBe('/health');
+    expect(c.readinessProbe?.httpGet?.path).toBe('/ready');
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(d.spec?.template.spec?.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+    expect(c.volumeMounts?.map((m) => m.mountPath)).toEqual(['/data', '/tmp']);
+    expect(d.spec?.template.spec?.volumes?.[0]?.persistentVolumeClaim?.claimName).toBe('chat-data');
+    expect(d.spec?.strategy?.type).toBe('Recreate');
+  });
+
+  it('renders env the WebUI server parses back to the spec values (env contract round trip)', () => {
+    const w = webui({
+      ollama: { baseUrls: ['http://a:11434', 'https://b.example/ollama'], timeoutSeconds: 900 },
+      auth: { enableSignup: false, defaultUserRole: 'user' },
+    });
+    const env = backendEnv(w);
+    const literal = envMap(env);
+    const parsed = readEnv({ ...literal, WEBUI_SECRET_KEY: 'k' });
+    expect(parsed.ollamaBaseUrls).toEqual(['http://a:11434', 'https://b.example/ollama']);
+    expect(parsed.clientTimeout).toBe(900);
+    expect(parsed.enableSignup).toBe(false);
+    expect(parsed.defaultUserRole).toBe('user');
+    expect(parsed.dataDir).toBe('/data');
+    expect(parsed.managedSettings).toEqual(['OLLAMA_BASE_URLS', 'ENABLE_SIGNUP', 'DEFAULT_USER_ROLE']);
+    expect(env.find((e) => e.name === 'WEBUI_SECRET_KEY')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'chat-secret-key',
+      key: SECRET_KEY_KEY,
+    });
+    expect(literal.RESET_CONFIG_ON_START).toBeUndefined();
+  });
+
+  it('manages only the settings the spec sets', () => {
+    const literal = envMap(backendEnv(webui(base)));
+    expect(literal.WEBUI_MANAGED_SETTINGS).toBe('OLLAMA_BASE_URLS');
+    expect(literal.ENABLE_SIGNUP).toBeUndefined();
+    expect(literal.DEFAULT_USER_ROLE).toBeUndefined();
+    expect(literal.AIOHTTP_CLIENT_TIMEOUT).toBeUndefined();
+    expect(literal.OLLAMA_BASE_URL).toBe('http://ollama.ollama.svc:11434');
+    expect(literal.OLLAMA_BASE_URLS).toBe('http://ollama.ollama.svc:11434');
+  });
+
+  it('maps timeoutSeconds 0 to "no limit"', () => {
+    const literal = envMap(backendEnv(webui({ ollama: { baseUrl: 'http://o:1', timeoutSeconds: 0 } })));
+    expect(readEnv({ AIOHTTP_CLIENT_TIMEOUT: literal.AIOHTTP_CLIENT_TIMEOUT }).clientTimeout).toBeNull();
+  });
+
+  it('takes DATABASE_URL from its Secret, uses RollingUpdate and an emptyDir with an external database', () => {
+    const d = renderBackend(
+      webui({ ...base, backend: { replicas: 3 }, database: { urlSecretRef: { name: 'pg' } } }),
+      ctx,
+    );
+    const env = container(d).env ?? [];
+    expect(env.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'pg',
+      key: 'url',
+    });
+    expect(d.spec?.replicas).toBe(3);
+    expect(d.spec?.strategy?.type).toBe('RollingUpdate');
+    expect(d.spec?.template.spec?.volumes?.[0]).toEqual({ name: 'data', emptyDir: {} });
+  });
+
+  it('sets RESET_CONFIG_ON_START and CONFIG_RESET_TOKEN for a reset token', () => {
+    const literal = envMap(backendEnv(webui({ ...base, config: { resetToken: 'r1' } })));
+    expect(literal.RESET_CONFIG_ON_START).toBe('true');
+    expect(literal.CONFIG_RESET_TOKEN).toBe('r1');
+  });
+
+  it('appends extraEnv and applies placement to the pod', () => {
+    const d = renderBackend(
+      webui({
+        ...base,
+        extraEnv: [{ name: 'JWT_EXPIRES_IN', value: '12h' }],
+        nodeSelector: { disk: 'ssd' },
+        tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        backend: { resources: { requests: { cpu: '100m', memory: 256 } } },
+      }),
+      ctx,
+    );
+    expect(envMap(container(d).env ?? []).JWT_EXPIRES_IN).toBe('12h');
+    expect(d.spec?.template.spec?.nodeSelector).toEqual({ disk: 'ssd' });
+    expect(d.spec?.template.spec?.tolerations).toHaveLength(1);
+    expect(container(d).resources).toEqual({ requests: { cpu: '100m', memory: '256' } });
+  });
+
+  it('owns its children with a controller reference', () => {
+    const d = renderBackend(webui(base), ctx);
+    expect(d.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: 'webui.dev/v1alpha1',
+        kind: 'WebUI',
+        name: 'chat',
+        uid: 'uid-1',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    expect(d.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('webui-operator');
+  });
+});
+
+describe('config hash', () => {
+  const h = (spec: WebUISpecInput, meta: Partial<WebUI['metadata']> = {}, c: RenderContext = ctx) =>
+    hashOf(renderBackend(webui(spec, meta), c));
+
+  it('changes when the configuration the backend sees changes', () => {
+    const start = h(base);
+    expect(h({ ...base, auth: { enableSignup: false } })).not.toBe(start);
+    expect(h({ ollama: { baseUrl: 'http://other:11434' } })).not.toBe(start);
+    expect(h({ ...base, config: { resetToken: 'x' } })).not.toBe(start);
+    expect(h(base, {}, { ...ctx, secretDigests: { 'chat-secret-key/secret-key': 'abc' } })).not.toBe(start);
+  });
+
+  it('does not change for edits the pods do not see', () => {
+    const start = h(base);
+    expect(h(base, { labels: { team: 'x' }, generation: 7 })).toBe(start);
+    expect(h({ ...base, backend: { replicas: 0 } })).toBe(start);
+    expect(h({ ...base, service: { port: 8081 } })).toBe(start);
+    expect(h({ ...base, frontend: { replicas: 4 } })).toBe(start);
+  });
+
+  it('does not roll the frontend for backend-only configuration', () => {
+    const a = hashOf(renderFrontend(webui(base), ctx));
+    const b = hashOf(renderFrontend(webui({ ...base, auth: { enableSignup: false } }), ctx));
+    expect(a).toBe(b);
+  });
+});
+
+describe('frontend Deployment', () => {
+  it('runs `webui serve --mode frontend` with BACKEND_URL pointing at the backend Service', () => {
+    const d = renderFrontend(webui(base), ctx);
+    const c = container(d);
+    expect(d.metadata?.name).toBe('chat-frontend');
+    expect(c.args).toEqual(['serve', '--mode', 'frontend']);
+    expect(envMap(c.env ?? []).BACKEND_URL).toBe('http://chat-backend.team-a.svc:8080');
+    expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
+  });
+});
+
+describe('secret key Secret', () => {
+  it('generates a key once and keeps an existing one', () => {
+    const w = webui(base);
+    const fresh = renderSecretKeySecret(w, undefined, () => 'generated');
+    expect(Buffer.from(fresh?.data?.[SECRET_KEY_KEY] ?? '', 'base64').toString()).toBe('generated');
+    const kept = renderSecretKeySecret(w, { [SECRET_KEY_KEY]: 'ZXhpc3Rpbmc=' }, () => {
+      throw new Error('must not regenerate');
+    });
+    expect(kept?.data?.[SECRET_KEY_KEY]).toBe('ZXhpc3Rpbmc=');
+  });
+
+  it('is not rendered when the user brings a key', () => {
+    expect(
+      renderSecretKeySecret(webui({ ...base, auth: { secretKeyRef: { name: 'mine' } } }), undefined),
+    ).toBe(undefined);
+  });
+});
+
+describe('data claim', () => {
+  it('has no ownerReference by default, so it outlives the WebUI', () => {
+    const pvc = renderDataClaim(webui(base));
+    expect(pvc?.metadata?.name).toBe('chat-data');
+    expect(pvc?.metadata?.ownerReferences).toBeUndefined();
+    expect(pvc?.spec?.resources?.requests?.storage).toBe('5Gi');
+  });
+
+  it('is owned (garbage-collected) with retainOnDelete: false', () => {
+    const pvc = renderDataClaim(
+      webui({ ...base, persistence: { retainOnDelete: false, storageClassName: 'fast' } }),
+    );
+    expect(pvc?.metadata?.ownerReferences?.[0]?.uid).toBe('uid-1');
+    expect(pvc?.spec?.storageClassName).toBe('fast');
+  });
+
+  it('is not rendered with an external database', () => {
+    expect(renderDataClaim(webui({ ...base, database: { urlSecretRef: { name: 'pg' } } }))).toBeUndefined();
+  });
+});
+
+describe('network', () => {
+  it('exposes the frontend Service and reports its DNS URL', () => {
+    const w = webui({ ...base, service: { type: 'LoadBalancer', port: 8081, annotations: { a: 'b' } } });
+    const svc = renderFrontendService(w);
+    expect(svc.spec?.type).toBe('LoadBalancer');
+    expect(svc.spec?.ports?.[0]?.port).toBe(8081);
+    expect(svc.metadata?.annotations).toEqual({ a: 'b' });
+    expect(publicUrl(w)).toBe('http://chat-frontend.team-a.svc:8081/');
+    expect(renderIngress(w)).toBeUndefined();
+  });
+
+  it('renders an Ingress with TLS and reports its https URL', () => {
+    const w = webui({
+      ...base,
+      ingress: { host: 'chat.example.com', tlsSecretName: 'tls', className: 'nginx' },
+    });
+    const ing = renderIngress(w);
+    expect(ing?.spec?.rules?.[0]?.host).toBe('chat.example.com');
+    expect(ing?.spec?.tls?.[0]?.secretName).toBe('tls');
+    expect(ing?.spec?.ingressClassName).toBe('nginx');
+    expect(ing?.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe('chat-frontend');
+    expect(publicUrl(w)).toBe('https://chat.example.com/');
+  });
+});
+
+describe('renderAll', () => {
+  it('renders every child, dependencies first', () => {
+    const out = renderAll(webui(base), { ...ctx, generateSecretKey: () => 'k' });
+    expect(out.apply.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'Secret/chat-secret-key',
+      'PersistentVolumeClaim/chat-data',
+      'Service/chat-backend',
+      'Service/chat-frontend',
+      'Deployment/chat-backend',
+      'Deployment/chat-frontend',
+    ]);
+  });
+});
