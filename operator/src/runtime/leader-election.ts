@@ -209,6 +209,7 @@ export class LeaderElector {
   private leading = false;
   private lastHolder: string | undefined;
   private running: Promise<void> | undefined;
+  private readonly listeners: { started: () => void; stopped: (reason: LeadershipLossReason) => void }[] = [];
 
   constructor(opts: LeaderElectionOptions) {
     this.opts = opts;
@@ -233,6 +234,11 @@ export class LeaderElector {
   /** The holder we last observed ('' for none), or undefined before the first read. */
   currentLeader(): string | undefined {
     return this.lastHolder;
+  }
+
+  /** Adds leadership callbacks besides the ones given at construction. */
+  onLeadershipChange(started: () => void, stopped: (reason: LeadershipLossReason) => void): void {
+    this.listeners.push({ started, stopped });
   }
 
   /** Runs the election; resolves when leadership ended or stop() was called. Idempotent. */
@@ -300,9 +306,11 @@ export class LeaderElector {
     if (leading) {
       this.opts.log?.info({ identity: this.identity, lease: this.store.description }, 'became leader');
       this.opts.onStartedLeading?.();
+      for (const l of this.listeners) l.started();
     } else {
       this.opts.log?.warn({ identity: this.identity, reason }, 'stopped leading');
       this.opts.onStoppedLeading?.(reason ?? 'released');
+      for (const l of this.listeners) l.stopped(reason ?? 'released');
     }
   }
 

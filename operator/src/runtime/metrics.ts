@@ -5,6 +5,21 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export type ReconcileResult = 'success' | 'error' | 'requeue';
 
+/**
+ * What the controller reports as it runs. The controller depends on this small
+ * interface only (no prom-client types), so it stays testable without metrics.
+ */
+export interface ControllerObserver {
+  /** A reconcile of one key finished after `seconds`. */
+  reconciled(result: ReconcileResult, seconds: number): void;
+  /** The work queue now holds `depth` waiting keys. */
+  queueDepth(depth: number): void;
+  /** A key was added to the work queue (after deduplication). */
+  queueAdded(): void;
+  /** A watch on `resource` was restarted; reason is a short word (gone, error, timeout, watchdog, closed). */
+  watchRestarted(resource: string, reason: string): void;
+}
+
 export interface OperatorMetrics {
   readonly registry: Registry;
   /** Reconciles finished, by result. */
@@ -21,6 +36,8 @@ export interface OperatorMetrics {
   readonly leader: Gauge;
   /** Record one finished reconcile. */
   observeReconcile(result: ReconcileResult, seconds: number): void;
+  /** The same metrics as the controller-facing observer. */
+  readonly observer: ControllerObserver;
 }
 
 const PREFIX = 'webui_operator_';
@@ -73,6 +90,10 @@ export function createOperatorMetrics({
   // Export zero series for every result so rate() works before the first error.
   for (const result of ['success', 'error', 'requeue'] as const) reconcileTotal.inc({ result }, 0);
 
+  const observeReconcile = (result: ReconcileResult, seconds: number) => {
+    reconcileTotal.inc({ result });
+    reconcileDuration.observe({ result }, seconds);
+  };
   return {
     registry,
     reconcileTotal,
@@ -81,9 +102,12 @@ export function createOperatorMetrics({
     workQueueAdds,
     watchRestarts,
     leader,
-    observeReconcile(result, seconds) {
-      reconcileTotal.inc({ result });
-      reconcileDuration.observe({ result }, seconds);
+    observeReconcile,
+    observer: {
+      reconciled: observeReconcile,
+      queueDepth: (depth) => workQueueDepth.set(depth),
+      queueAdded: () => workQueueAdds.inc(),
+      watchRestarted: (resource, reason) => watchRestarts.inc({ resource, reason }),
     },
   };
 }
