@@ -11,6 +11,12 @@ export interface SessionUser {
 /** Koa `ctx.state` for every route. */
 export interface AppState {
   user?: SessionUser;
+  /** The token the user presented, with its expiry (unix seconds, or null for none). */
+  session?: { token: string; expiresAt: number | null };
+  /** Why a presented token was not accepted; the guards answer 401 with it. */
+  authError?: string;
+  /** Set by the request-id middleware. */
+  requestId?: string;
 }
 
 /** Where a setting's effective value came from. */

@@ -11,7 +11,7 @@ import type { AppState } from '../types.ts';
 export function requireRole(...roles: UserRole[]): Middleware<AppState> {
   return async function requireRoleMiddleware(ctx, next) {
     const user = ctx.state.user;
-    if (user === undefined) throw unauthorized();
+    if (user === undefined) throw unauthorized(ctx.state.authError);
     if (!roles.includes(user.role)) throw forbidden();
     await next();
   };

@@ -1,0 +1,166 @@
+import type { EntityManager } from '@mikro-orm/sql';
+import {
+  type ResolvedEnv,
+  type Setting,
+  type SettingName,
+  type SettingValue,
+  settingByEnv,
+  settings,
+} from '../contract/env.ts';
+import { readConfigEntries, writeConfigEntry } from '../db/config-entries.ts';
+import { badRequest, conflict } from '../server/http-error.ts';
+import type { RuntimeConfig, SettingSource } from '../server/types.ts';
+import { type Resolved, resolveSetting, type SavedOrigin, type SavedValue } from './resolve.ts';
+
+export interface ConfigStoreOptions {
+  env: ResolvedEnv;
+  /** Settings whose variable is present in the environment. */
+  explicit: ReadonlySet<SettingName>;
+  /** Opens a unit of work on the database. */
+  fork: () => EntityManager;
+  /** How long saved values are trusted before re-reading them, so replicas agree. */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The runtime settings: defaults, env and saved values resolved by
+ * resolveSetting. Saved values are cached for `ttlMs` and re-read from the
+ * database afterwards (refreshIfStale runs per request), so several replicas
+ * on one Postgres converge within that time.
+ */
+export class ConfigStore implements RuntimeConfig {
+  readonly #env: ResolvedEnv;
+  readonly #explicit: ReadonlySet<SettingName>;
+  readonly #managed: ReadonlySet<SettingName>;
+  readonly #fork: () => EntityManager;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  #saved = new Map<string, SavedValue>();
+  #loadedAt = Number.NEGATIVE_INFINITY;
+  #loading: Promise<void> | undefined;
+
+  constructor(opts: ConfigStoreOptions) {
+    this.#env = opts.env;
+    this.#explicit = opts.explicit;
+    this.#fork = opts.fork;
+    this.#ttlMs = opts.ttlMs ?? 1000;
+    this.#now = opts.now ?? Date.now;
+    const managed = new Set<SettingName>();
+    for (const envName of opts.env.managedSettings) {
+      const k = settingByEnv(envName);
+      if (k !== undefined) managed.add(k);
+    }
+    this.#managed = managed;
+  }
+
+  get persistent(): boolean {
+    return this.#env.enablePersistentConfig;
+  }
+
+  /** Re-reads saved values from the database. */
+  async load(): Promise<void> {
+    this.#saved = await readConfigEntries(this.#fork());
+    this.#loadedAt = this.#now();
+  }
+
+  /** Reloads when the cache is older than the TTL; concurrent callers share one read. */
+  async refreshIfStale(): Promise<void> {
+    if (this.#now() - this.#loadedAt < this.#ttlMs) return;
+    this.#loading ??= this.load().finally(() => {
+      this.#loading = undefined;
+    });
+    await this.#loading;
+  }
+
+  explain<K extends SettingName>(key: K): Resolved<K> {
+    const s = settings[key] as Setting<SettingValue<K>>;
+    return resolveSetting<K>({
+      default: s.default,
+      env: this.#explicit.has(key) ? { value: this.#env[key] as SettingValue<K> } : undefined,
+      saved: s.persistedKey === undefined ? undefined : this.#saved.get(s.persistedKey),
+      managed: this.#managed.has(key),
+      persistent: this.persistent,
+    });
+  }
+
+  get<K extends SettingName>(key: K): SettingValue<K> {
+    return this.explain(key).value;
+  }
+
+  source(key: SettingName): SettingSource {
+    return this.explain(key).source;
+  }
+
+  isManaged(key: SettingName): boolean {
+    return this.#managed.has(key);
+  }
+
+  /** Env names of the managed settings, for the admin config GET. */
+  managedEnvNames(): string[] {
+    return [...this.#managed].map((k) => settings[k].env);
+  }
+
+  /**
+   * Throws the error set() would: 400 for a setting that cannot change at
+   * runtime or an invalid value, 409 for a managed setting or while
+   * ENABLE_PERSISTENT_CONFIG=false. Lets a route check every field before
+   * writing any.
+   */
+  assertWritable<K extends SettingName>(key: K, value: SettingValue<K>): void {
+    const s = settings[key] as Setting<SettingValue<K>>;
+    if (s.persistedKey === undefined) {
+      throw badRequest(
+        `${s.env} cannot be changed at runtime; set the ${s.env} environment variable instead`,
+      );
+    }
+    validate(s, value);
+    if (this.#managed.has(key)) {
+      throw conflict(
+        `${s.env} is managed by the deployment (e.g. the WebUI resource) and cannot be changed here`,
+      );
+    }
+    if (!this.persistent) {
+      throw conflict(
+        `${s.env} cannot be changed here because ENABLE_PERSISTENT_CONFIG=false makes the environment authoritative; change the ${s.env} environment variable instead`,
+      );
+    }
+  }
+
+  /**
+   * An admin's change, saved to the database. Setting a managed value (or any
+   * value while ENABLE_PERSISTENT_CONFIG=false) to what it already is
+   * succeeds without writing, so clients that post a whole settings object
+   * keep working; a real change is refused with 409.
+   */
+  async set<K extends SettingName>(key: K, value: SettingValue<K>): Promise<void> {
+    if ((this.#managed.has(key) || !this.persistent) && same(this.get(key), value)) return;
+    this.assertWritable(key, value);
+    await this.#write(settings[key].persistedKey as string, value, 'admin');
+  }
+
+  /** An automatic write (e.g. closing signup after the first account); env still outranks it. */
+  async setSystem<K extends SettingName>(key: K, value: SettingValue<K>): Promise<void> {
+    const s = settings[key] as Setting<SettingValue<K>>;
+    if (s.persistedKey === undefined || this.#managed.has(key) || !this.persistent) return;
+    // Never overwrite an admin's deliberate choice with an automatic one.
+    if (this.#saved.get(s.persistedKey)?.origin === 'admin') return;
+    await this.#write(s.persistedKey, value, 'system');
+  }
+
+  async #write(persistedKey: string, value: unknown, origin: SavedOrigin): Promise<void> {
+    const saved = await writeConfigEntry(this.#fork(), persistedKey, value, origin);
+    this.#saved.set(persistedKey, saved);
+  }
+}
+
+/** Values must survive the env codec's round trip, so a saved value is always one env could express. */
+function validate<T>(s: Setting<T>, value: T): void {
+  try {
+    s.parse(s.format(value));
+  } catch (e) {
+    throw badRequest(`${s.env}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

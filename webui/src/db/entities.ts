@@ -1,0 +1,65 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+
+/**
+ * The tables, without decorators (node runs this TS by stripping types).
+ * Timestamps are unix seconds, as in Open WebUI. JSON documents are stored as
+ * text so SQLite and Postgres behave the same; the repositories parse them.
+ * The schema itself is created by migrations.ts, not by the ORM.
+ */
+export const UserEntity = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.string().primary(),
+    email: p.string().unique(),
+    name: p.string(),
+    role: p.string(),
+    passwordHash: p.string(),
+    profileImageUrl: p.string(),
+    createdAt: p.bigint('number'),
+    updatedAt: p.bigint('number'),
+    lastActiveAt: p.bigint('number'),
+  },
+});
+export type UserRow = InferEntity<typeof UserEntity>;
+
+export const ConfigEntryEntity = defineEntity({
+  name: 'ConfigEntry',
+  tableName: 'config',
+  properties: {
+    key: p.string().primary(),
+    /** JSON text of the value. */
+    value: p.text(),
+    /** 'admin' or 'system', see config/resolve.ts. */
+    origin: p.string(),
+    updatedAt: p.bigint('number'),
+  },
+});
+export type ConfigEntryRow = InferEntity<typeof ConfigEntryEntity>;
+
+export const ConfigResetEntity = defineEntity({
+  name: 'ConfigReset',
+  tableName: 'config_resets',
+  properties: {
+    token: p.string().primary(),
+    appliedAt: p.bigint('number'),
+  },
+});
+export type ConfigResetRow = InferEntity<typeof ConfigResetEntity>;
+
+export const ChatEntity = defineEntity({
+  name: 'Chat',
+  tableName: 'chats',
+  properties: {
+    id: p.string().primary(),
+    userId: p.string().index(),
+    title: p.text(),
+    /** JSON text of the chat document ({title, models, messages, ...}). */
+    chat: p.text(),
+    createdAt: p.bigint('number'),
+    updatedAt: p.bigint('number'),
+  },
+});
+export type ChatRow = InferEntity<typeof ChatEntity>;
+
+export const entities = [UserEntity, ConfigEntryEntity, ConfigResetEntity, ChatEntity];

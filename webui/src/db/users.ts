@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/sql';
+import type { UserRole } from '../contract/env.ts';
+import { UserEntity, type UserRow } from './entities.ts';
+
+export type { UserRow };
+
+const now = () => Math.floor(Date.now() / 1000);
+
+export const countUsers = (em: EntityManager) => em.count(UserEntity, {});
+
+export const findUserById = (em: EntityManager, id: string) => em.findOne(UserEntity, { id });
+
+/** Emails are stored lower-cased, so lookups lower-case too. */
+export const findUserByEmail = (em: EntityManager, email: string) =>
+  em.findOne(UserEntity, { email: email.toLowerCase() });
+
+export const listUsers = (em: EntityManager) => em.find(UserEntity, {}, { orderBy: { createdAt: 'asc' } });
+
+export const countAdmins = (em: EntityManager) => em.count(UserEntity, { role: 'admin' });
+
+/** The admin shown to pending users: the oldest admin account. */
+export const firstAdmin = (em: EntityManager) =>
+  em.findOne(UserEntity, { role: 'admin' }, { orderBy: { createdAt: 'asc' } });
+
+export interface NewUser {
+  email: string;
+  name: string;
+  role: UserRole;
+  passwordHash: string;
+  profileImageUrl: string;
+}
+
+export async function insertUser(em: EntityManager, u: NewUser): Promise<UserRow> {
+  const t = now();
+  const row = em.create(UserEntity, {
+    id: randomUUID(),
+    email: u.email.toLowerCase(),
+    name: u.name,
+    role: u.role,
+    passwordHash: u.passwordHash,
+    profileImageUrl: u.profileImageUrl,
+    createdAt: t,
+    updatedAt: t,
+    lastActiveAt: t,
+  });
+  await em.flush();
+  return row;
+}
+
+export async function setUserRole(em: EntityManager, user: UserRow, role: UserRole): Promise<UserRow> {
+  user.role = role;
+  user.updatedAt = now();
+  await em.flush();
+  return user;
+}
+
+export async function touchUser(em: EntityManager, user: UserRow): Promise<void> {
+  user.lastActiveAt = now();
+  await em.flush();
+}
+
+export async function deleteUser(em: EntityManager, user: UserRow): Promise<void> {
+  em.remove(user);
+  await em.flush();
+}

@@ -1,0 +1,103 @@
+import type { Router } from '@koa/router';
+import Koa, { type Middleware } from 'koa';
+import type { UserRole } from '../contract/env.ts';
+import { findUserById } from '../db/users.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { apiGate } from './middleware/api-gate.ts';
+import { apiNotFound } from './middleware/api-not-found.ts';
+import { configRefresh } from './middleware/config-refresh.ts';
+import { corsFor } from './middleware/cors.ts';
+import { errorHandler } from './middleware/error-handler.ts';
+import { requestId } from './middleware/request-id.ts';
+import { requestLog } from './middleware/request-log.ts';
+import { type RouteDoc, RouteRegistry } from './openapi/registry.ts';
+import { authsRouter } from './routes/auths.ts';
+import { chatsRouter } from './routes/chats.ts';
+import { healthRouter } from './routes/health.ts';
+import { systemRouter } from './routes/system.ts';
+import { usersRouter } from './routes/users.ts';
+import type { Services } from './services.ts';
+import { missingFrontendPage, serveFrontend } from './static/frontend.ts';
+import type { AppState } from './types.ts';
+
+export interface AppParts {
+  /** The /ollama proxy router (webui/src/server/ollama/router.ts), when available. */
+  ollamaRouter?: Router<AppState>;
+  /** Its routes with their access levels and body schemas, for /openapi.json. */
+  ollamaDocs?: readonly RouteDoc[];
+  /** In --mode frontend: forwards /api, /ollama, /health* and /openapi.json to BACKEND_URL. */
+  forward?: Middleware;
+}
+
+export interface BuiltApp {
+  app: Koa<AppState>;
+  registry: RouteRegistry;
+  /** Every router mounted, for the OpenAPI completeness test. */
+  routers: Router<AppState>[];
+}
+
+const FORWARDED = /^\/(api|ollama)(\/|$)|^\/health|^\/openapi\.json$/;
+
+/**
+ * The whole middleware chain, in order, in one place:
+ *   request id → request log → CORS → errors → (frontend mode: forward + static)
+ *   → API gate → config refresh → authenticate → routers → JSON 404 → static frontend.
+ */
+export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
+  const app = new Koa<AppState>();
+  const registry = new RouteRegistry();
+  const routers: Router<AppState>[] = [];
+
+  app.use(requestId());
+  app.use(requestLog(svc.logger));
+  const cors = corsFor(svc.env.corsAllowOrigin, svc.logger);
+  if (cors) app.use(cors);
+  app.use(errorHandler(svc.logger));
+
+  if (svc.mode === 'frontend') {
+    const forward = parts.forward;
+    if (forward === undefined) throw new Error('--mode frontend needs the forwarder');
+    app.use(async (ctx, next) => (FORWARDED.test(ctx.path) ? forward(ctx, next) : next()));
+    app.use(healthRouter(svc, registry).routes());
+    mountStatic(app, svc);
+    return { app, registry, routers };
+  }
+
+  app.use(apiNotFound());
+  app.use(apiGate(svc.lifecycle));
+  app.use(configRefresh(svc.config, svc.lifecycle));
+  app.use(
+    authenticate({
+      secretKey: () => svc.secretKey,
+      async findUser(id) {
+        if (svc.database() === undefined) return undefined;
+        const u = await findUserById(svc.em(), id);
+        return u === null ? undefined : { id: u.id, email: u.email, name: u.name, role: u.role as UserRole };
+      },
+    }),
+  );
+
+  routers.push(
+    healthRouter(svc, registry),
+    systemRouter(svc, registry),
+    authsRouter(svc, registry),
+    usersRouter(svc, registry),
+    chatsRouter(svc, registry),
+  );
+  if (parts.ollamaRouter) {
+    for (const doc of parts.ollamaDocs ?? []) registry.add(doc);
+    // Anything the docs missed still appears (with a generic entry), so nothing is undocumented.
+    registry.addRouter(parts.ollamaRouter, { tag: 'ollama', access: 'verified' });
+    routers.push(parts.ollamaRouter);
+  }
+  for (const r of routers) app.use(r.routes());
+
+  if (svc.mode === 'all') mountStatic(app, svc);
+  return { app, registry, routers };
+}
+
+function mountStatic(app: Koa<AppState>, svc: Services): void {
+  const fe = svc.frontend;
+  if (fe === undefined) return;
+  app.use(fe.present ? serveFrontend(fe.dir) : missingFrontendPage(fe.dir));
+}

@@ -1,0 +1,45 @@
+import type { Middleware } from 'koa';
+import { USER_ROLES, type UserRole } from '../../contract/env.ts';
+import type { AppState, SessionUser } from '../types.ts';
+import { verifyToken } from './token.ts';
+
+export const INVALID_SESSION = 'Your session has expired or the token is invalid. Please sign in again.';
+
+/** The token from `Authorization: Bearer ...`, else the `token` cookie. */
+export function presentedToken(authorization: string, cookie: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+  if (m) return m[1];
+  return cookie === undefined || cookie === '' ? undefined : cookie;
+}
+
+export interface AuthenticateDeps {
+  secretKey: () => string;
+  /** Looks the user up; undefined when the account no longer exists or the DB is not ready. */
+  findUser: (id: string) => Promise<SessionUser | undefined>;
+}
+
+/**
+ * Puts the signed-in user on ctx.state.user. It never rejects a request by
+ * itself: public routes (e.g. /api/config) treat a bad token as anonymous,
+ * and the route guards answer 401 with ctx.state.authError.
+ */
+export function authenticate(deps: AuthenticateDeps): Middleware<AppState> {
+  return async function authenticateMiddleware(ctx, next) {
+    const token = presentedToken(ctx.get('authorization'), ctx.cookies.get('token'));
+    if (token !== undefined) {
+      const result = verifyToken(token, deps.secretKey());
+      if (!result.ok) {
+        ctx.state.authError = INVALID_SESSION;
+      } else {
+        const user = await deps.findUser(result.claims.id);
+        if (user === undefined || !USER_ROLES.includes(user.role as UserRole)) {
+          ctx.state.authError = INVALID_SESSION;
+        } else {
+          ctx.state.user = user;
+          ctx.state.session = { token, expiresAt: result.claims.exp ?? null };
+        }
+      }
+    }
+    await next();
+  };
+}

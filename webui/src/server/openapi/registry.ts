@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+/** Who may call a route; mirrors the guards in auth/guards.ts. */
+export type Access = 'public' | 'signedIn' | 'verified' | 'admin';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteDoc {
+  method: Method;
+  /** Full path in Koa syntax (`/api/v1/chats/:id`). */
+  path: string;
+  summary: string;
+  access: Access;
+  tag: string;
+  /** The same zod schema that validates the request body. */
+  body?: z.ZodType;
+}
+
+const ACCESS_TEXT: Record<Access, string> = {
+  public: 'No sign-in needed.',
+  signedIn: 'Any signed-in account, including pending.',
+  verified: 'Signed-in user or admin; pending accounts get 403.',
+  admin: 'Admins only.',
+};
+
+/** Koa's `/:id` to OpenAPI's `/{id}`. */
+export const toOpenApiPath = (koaPath: string) => koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+/** Introspected from a Koa router that did not describe itself (e.g. the /ollama proxy). */
+export interface RouterLike {
+  stack: ReadonlyArray<{ methods: string[]; path: string | RegExp }>;
+}
+
+/**
+ * Every HTTP route the server answers, described once, at registration.
+ * /openapi.json is generated from it, so the document cannot drift from the
+ * routes (a test compares it with the Koa routers).
+ */
+export class RouteRegistry {
+  readonly routes: RouteDoc[] = [];
+
+  add(doc: RouteDoc): void {
+    this.routes.push(doc);
+  }
+
+  /** Adds the routes of a router that has no schema descriptions. */
+  addRouter(router: RouterLike, defaults: { tag: string; access: Access; summary?: string }): void {
+    for (const layer of router.stack) {
+      if (typeof layer.path !== 'string') continue;
+      for (const m of layer.methods) {
+        const method = m.toLowerCase();
+        if (method === 'head' || method === 'options') continue;
+        if (this.routes.some((r) => r.method === method && r.path === layer.path)) continue;
+        this.add({
+          method: method as Method,
+          path: layer.path,
+          tag: defaults.tag,
+          access: defaults.access,
+          summary: defaults.summary ?? `${m.toUpperCase()} ${layer.path}`,
+        });
+      }
+    }
+  }
+
+  document(info: { title: string; version: string }): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const r of this.routes) {
+      const p = toOpenApiPath(r.path);
+      const params = [...r.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
+      const op: Record<string, unknown> = {
+        summary: r.summary,
+        description: ACCESS_TEXT[r.access],
+        tags: [r.tag],
+        'x-access': r.access,
+        responses: {
+          '200': { description: 'Success' },
+          default: {
+            description: 'Error',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        },
+      };
+      if (params.length > 0) op.parameters = params;
+      if (r.access !== 'public') op.security = [{ bearer: [] }, { cookie: [] }];
+      if (r.body) {
+        op.requestBody = {
+          required: true,
+          content: {
+            'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) },
+          },
+        };
+      }
+      paths[p] ??= {};
+      (paths[p] as Record<string, unknown>)[r.method] = op;
+    }
+    return {
+      openapi: '3.1.0',
+      info,
+      paths,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'token' },
+        },
+        schemas: {
+          Error: { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] },
+        },
+      },
+    };
+  }
+}

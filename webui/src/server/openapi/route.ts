@@ -1,0 +1,76 @@
+import type { Router } from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import type { z } from 'zod';
+import { requireAdmin, requireSignedIn, requireVerified } from '../auth/guards.ts';
+import { HttpError } from '../http-error.ts';
+import { readJsonBody } from '../middleware/json-body.ts';
+import type { AppState } from '../types.ts';
+import type { Access, Method, RouteRegistry } from './registry.ts';
+
+export interface RouteSpec<B extends z.ZodType | undefined> {
+  method: Method;
+  /** Path relative to the router's prefix. */
+  path: string;
+  summary: string;
+  access: Access;
+  body?: B;
+  /** Status for a body that fails the schema: 422 like Open WebUI, or 400. */
+  invalidStatus?: 400 | 422;
+}
+
+export type Handler<B extends z.ZodType | undefined> = (
+  ctx: Context & { state: AppState },
+  body: B extends z.ZodType ? z.output<B> : undefined,
+) => Promise<unknown>;
+
+const GUARDS: Record<Access, (() => Middleware<AppState>) | undefined> = {
+  public: undefined,
+  signedIn: requireSignedIn,
+  verified: requireVerified,
+  admin: requireAdmin,
+};
+
+/** `email: Invalid email address; password: Required` */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}
+
+/**
+ * Binds routes to a Koa router and records each in the registry, so the
+ * guard, the body schema and the OpenAPI entry come from one declaration.
+ * The handler's return value becomes the JSON body.
+ */
+export function routeBinder(
+  router: Router<AppState>,
+  registry: RouteRegistry,
+  opts: { prefix: string; tag: string },
+) {
+  return function route<B extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<B>,
+    handler: Handler<B>,
+  ): void {
+    registry.add({
+      method: spec.method,
+      path: `${opts.prefix}${spec.path}`,
+      summary: spec.summary,
+      access: spec.access,
+      tag: opts.tag,
+      ...(spec.body ? { body: spec.body } : {}),
+    });
+    const guard = GUARDS[spec.access];
+    const run: Middleware<AppState> = async (ctx) => {
+      let body: unknown;
+      if (spec.body) {
+        const parsed = spec.body.safeParse(await readJsonBody(ctx));
+        if (!parsed.success) throw new HttpError(spec.invalidStatus ?? 422, describeIssues(parsed.error));
+        body = parsed.data;
+      }
+      const result = await handler(ctx, body as Parameters<Handler<B>>[1]);
+      if (result !== undefined) ctx.body = result;
+    };
+    const chain = guard ? [guard(), run] : [run];
+    router[spec.method](spec.path, ...chain);
+  };
+}

@@ -1,0 +1,284 @@
+import { Router } from '@koa/router';
+import type { EntityManager } from '@mikro-orm/sql';
+import { z } from 'zod';
+import { parseDurationMs, USER_ROLES, type UserRole } from '../../contract/env.ts';
+import { lastAppliedReset } from '../../db/config-entries.ts';
+import {
+  countUsers,
+  findUserByEmail,
+  findUserById,
+  firstAdmin,
+  insertUser,
+  touchUser,
+  type UserRow,
+} from '../../db/users.ts';
+import { burnVerify, hashPassword, verifyPassword } from '../auth/password.ts';
+import { clearTokenCookie, sessionResponse, startSession } from '../auth/session.ts';
+import { roleForNewAccount, signupOpen } from '../auth/signup-policy.ts';
+import { badRequest, forbidden, tooManyRequests, unauthorized } from '../http-error.ts';
+import type { RouteRegistry } from '../openapi/registry.ts';
+import { routeBinder } from '../openapi/route.ts';
+import type { Services } from '../services.ts';
+import type { AppState } from '../types.ts';
+
+/** Open WebUI's email check; addresses at @localhost are accepted too. */
+const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$/;
+
+const email = z
+  .string()
+  .trim()
+  .max(320)
+  .refine((v) => EMAIL.test(v), 'Invalid email format')
+  .transform((v) => v.toLowerCase());
+const password = z.string().min(8, 'Password must be at least 8 characters').max(256);
+const name = z.string().trim().min(1, 'Name is required').max(255);
+const profileImageUrl = z.string().max(100_000).optional();
+
+export const SignupForm = z.object({ name, email, password, profile_image_url: profileImageUrl });
+export const SigninForm = z.object({ email, password: z.string().min(1).max(256) });
+export const AddUserForm = SignupForm.extend({ role: z.enum(USER_ROLES).default('pending') });
+
+/** The admin settings this endpoint owns, by Open WebUI field name. */
+export const AdminConfigForm = z.object({
+  SHOW_ADMIN_DETAILS: z.boolean().optional(),
+  ENABLE_SIGNUP: z.boolean().optional(),
+  ENABLE_LOGIN_FORM: z.boolean().optional(),
+  DEFAULT_USER_ROLE: z.enum(USER_ROLES).optional(),
+  JWT_EXPIRES_IN: z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        parseDurationMs(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry)')
+    .optional(),
+  WEBUI_URL: z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v),
+      'expected an http(s) URL such as https://chat.example.com',
+    )
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+});
+
+const SIGNUP_CLOSED = 'Sign-up is disabled on this instance. Ask an administrator for an account.';
+const INVALID_CRED =
+  'The email or password provided is incorrect. Please check for typos and try logging in again.';
+const EMAIL_TAKEN =
+  'Uh-oh! This email is already registered. Sign in with your existing account or choose another email to start anew.';
+const DEFAULT_AVATAR = '/user.png';
+
+/** Whether public signup is open right now (see auth/signup-policy.ts). */
+export async function isSignupOpen(svc: Services, em: EntityManager): Promise<boolean> {
+  const e = svc.config.explain('enableSignup');
+  return signupOpen({
+    userCount: await countUsers(em),
+    enableSignup: { value: e.value, explicit: e.explicit },
+    enableLoginForm: svc.config.get('enableLoginForm'),
+  });
+}
+
+export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/auths' });
+  const route = routeBinder(router, registry, { prefix: '/api/v1/auths', tag: 'auths' });
+
+  async function createAccount(
+    em: EntityManager,
+    form: z.output<typeof SignupForm>,
+    role: (userCount: number) => UserRole,
+  ): Promise<{ user: UserRow; wasFirst: boolean }> {
+    if (await findUserByEmail(em, form.email)) throw badRequest(EMAIL_TAKEN);
+    const userCount = await countUsers(em);
+    const user = await insertUser(em, {
+      email: form.email,
+      name: form.name,
+      role: role(userCount),
+      passwordHash: await hashPassword(form.password),
+      profileImageUrl: form.profile_image_url ?? DEFAULT_AVATAR,
+    });
+    return { user, wasFirst: userCount === 0 };
+  }
+
+  route(
+    {
+      method: 'post',
+      path: '/signup',
+      summary: 'Create an account (the first becomes admin)',
+      access: 'public',
+      body: SignupForm,
+    },
+    async (ctx, form) => {
+      const em = svc.em();
+      if (!(await isSignupOpen(svc, em))) throw forbidden(SIGNUP_CLOSED);
+      const { user, wasFirst } = await createAccount(em, form, (n) =>
+        roleForNewAccount(n, svc.config.get('defaultUserRole')),
+      );
+      if (wasFirst) {
+        // Open WebUI's flip: once the admin exists, public signup closes, and that is saved.
+        await svc.config.setSystem('enableSignup', false);
+        svc.logger.info({ userId: user.id }, 'first account created as admin; public signup is now closed');
+      }
+      return startSession(ctx, svc, user);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/signin',
+      summary: 'Sign in with email and password',
+      access: 'public',
+      body: SigninForm,
+    },
+    async (ctx, form) => {
+      const waitEmail = svc.signinLimits.byEmail.hit(form.email);
+      const waitClient = svc.signinLimits.byClient.hit(ctx.ip);
+      const wait = Math.max(waitEmail, waitClient);
+      if (wait > 0) throw tooManyRequests(`Too many sign-in attempts. Try again in ${wait} seconds.`, wait);
+      const em = svc.em();
+      const user = await findUserByEmail(em, form.email);
+      if (user === null) {
+        await burnVerify(form.password);
+        throw badRequest(INVALID_CRED);
+      }
+      if (!(await verifyPassword(user.passwordHash, form.password))) throw badRequest(INVALID_CRED);
+      await touchUser(em, user);
+      return startSession(ctx, svc, user);
+    },
+  );
+
+  route(
+    { method: 'get', path: '/', summary: 'The signed-in session user', access: 'signedIn' },
+    async (ctx) => {
+      const session = ctx.state.session;
+      const user = await findUserById(svc.em(), ctx.state.user?.id ?? '');
+      if (session === undefined || user === null) throw unauthorized();
+      return sessionResponse(user, session.token, session.expiresAt);
+    },
+  );
+
+  route(
+    { method: 'get', path: '/signout', summary: 'Sign out (clears the token cookie)', access: 'public' },
+    async (ctx) => {
+      clearTokenCookie(ctx);
+      return { status: true };
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/add',
+      summary: 'Create an account as an admin (works while signup is closed)',
+      access: 'admin',
+      body: AddUserForm,
+    },
+    async (_ctx, form) => {
+      const em = svc.em();
+      const { user } = await createAccount(em, form, () => form.role);
+      return {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        profile_image_url: user.profileImageUrl,
+      };
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/admin/details',
+      summary: "The admin's name and email, for pending users",
+      access: 'signedIn',
+    },
+    async () => {
+      if (!svc.config.get('showAdminDetails'))
+        throw badRequest('Admin details are hidden on this instance (SHOW_ADMIN_DETAILS=false).');
+      const admin = await firstAdmin(svc.em());
+      return admin ? { name: admin.name, email: admin.email } : { name: null, email: null };
+    },
+  );
+
+  async function adminConfig() {
+    const em = svc.em();
+    const c = svc.config;
+    const reset = await lastAppliedReset(em);
+    const fields = {
+      SHOW_ADMIN_DETAILS: 'showAdminDetails',
+      ENABLE_SIGNUP: 'enableSignup',
+      ENABLE_LOGIN_FORM: 'enableLoginForm',
+      DEFAULT_USER_ROLE: 'defaultUserRole',
+      JWT_EXPIRES_IN: 'jwtExpiresIn',
+      WEBUI_URL: 'webuiUrl',
+    } as const;
+    const sources: Record<string, string> = {};
+    for (const [envName, key] of Object.entries(fields)) sources[envName] = c.source(key);
+    return {
+      SHOW_ADMIN_DETAILS: c.get('showAdminDetails'),
+      ENABLE_SIGNUP: await isSignupOpen(svc, em),
+      ENABLE_LOGIN_FORM: c.get('enableLoginForm'),
+      DEFAULT_USER_ROLE: c.get('defaultUserRole'),
+      JWT_EXPIRES_IN: c.get('jwtExpiresIn'),
+      WEBUI_URL: c.get('webuiUrl'),
+      ENABLE_PERSISTENT_CONFIG: c.persistent,
+      MANAGED: c.managedEnvNames(),
+      SOURCES: sources,
+      CONFIG_RESET: reset ? { token: reset.token, applied_at: reset.appliedAt } : null,
+    };
+  }
+
+  route(
+    {
+      method: 'get',
+      path: '/admin/config',
+      summary: 'Admin settings, their sources and managed settings',
+      access: 'admin',
+    },
+    () => adminConfig(),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/admin/config',
+      summary: 'Change admin settings (managed settings: 409)',
+      access: 'admin',
+      body: AdminConfigForm,
+      invalidStatus: 400,
+    },
+    async (_ctx, form) => {
+      const em = svc.em();
+      const c = svc.config;
+      // Only values that differ from the current ones are written, so posting
+      // the whole form back does not freeze every setting at its env value.
+      const changes: Array<() => Promise<void>> = [];
+      const plan = <K extends Parameters<typeof c.set>[0]>(
+        key: K,
+        value: Parameters<typeof c.set<K>>[1] | undefined,
+        current: unknown,
+      ) => {
+        if (value === undefined || JSON.stringify(value) === JSON.stringify(current)) return;
+        c.assertWritable(key, value);
+        changes.push(() => c.set(key, value));
+      };
+      plan('showAdminDetails', form.SHOW_ADMIN_DETAILS, c.get('showAdminDetails'));
+      plan('enableSignup', form.ENABLE_SIGNUP, await isSignupOpen(svc, em));
+      plan('enableLoginForm', form.ENABLE_LOGIN_FORM, c.get('enableLoginForm'));
+      plan('defaultUserRole', form.DEFAULT_USER_ROLE, c.get('defaultUserRole'));
+      plan('jwtExpiresIn', form.JWT_EXPIRES_IN, c.get('jwtExpiresIn'));
+      plan('webuiUrl', form.WEBUI_URL, c.get('webuiUrl'));
+      for (const apply of changes) await apply();
+      return adminConfig();
+    },
+  );
+
+  return router;
+}

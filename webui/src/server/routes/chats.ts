@@ -1,0 +1,98 @@
+import { Router } from '@koa/router';
+import { z } from 'zod';
+import { type ChatRow, deleteChat, findChat, insertChat, listChats, updateChat } from '../../db/chats.ts';
+import { notFound } from '../http-error.ts';
+import type { RouteRegistry } from '../openapi/registry.ts';
+import { routeBinder } from '../openapi/route.ts';
+import type { Services } from '../services.ts';
+import type { AppState } from '../types.ts';
+
+/** Open WebUI's chat document: title, models and messages, plus whatever else the client keeps. */
+const ChatDocument = z.looseObject({
+  title: z.string().max(1000).optional(),
+  models: z.array(z.string()).optional(),
+  messages: z.array(z.unknown()).optional(),
+});
+export const ChatForm = z.object({ chat: ChatDocument });
+
+const DEFAULT_TITLE = 'New Chat';
+
+/** Open WebUI's ChatResponse. */
+function chatJson(row: ChatRow) {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    title: row.title,
+    chat: JSON.parse(row.chat) as unknown,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+const userId = (state: AppState) => state.user?.id ?? '';
+
+/** Each user's own chats; another user's chat id is a 404, never a 403 that confirms it exists. */
+export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1/chats' });
+  const route = routeBinder(router, registry, { prefix: '/api/v1/chats', tag: 'chats' });
+
+  async function own(state: AppState, id: string): Promise<ChatRow> {
+    const row = await findChat(svc.em(), userId(state), id);
+    if (row === null) throw notFound('Chat not found');
+    return row;
+  }
+
+  route({ method: 'get', path: '/', summary: 'My chats, newest first', access: 'verified' }, async (ctx) =>
+    (await listChats(svc.em(), userId(ctx.state))).map((r) => ({
+      id: r.id,
+      title: r.title,
+      updated_at: r.updatedAt,
+      created_at: r.createdAt,
+    })),
+  );
+
+  route(
+    { method: 'post', path: '/new', summary: 'Create a chat', access: 'verified', body: ChatForm },
+    async (ctx, form) =>
+      chatJson(
+        await insertChat(svc.em(), userId(ctx.state), form.chat.title?.trim() || DEFAULT_TITLE, form.chat),
+      ),
+  );
+
+  route({ method: 'get', path: '/:id', summary: 'One of my chats', access: 'verified' }, async (ctx) =>
+    chatJson(await own(ctx.state, String(ctx.params.id))),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/:id',
+      summary: 'Update or rename a chat (title comes from chat.title)',
+      access: 'verified',
+      body: ChatForm,
+    },
+    async (ctx, form) => {
+      const em = svc.em();
+      const row = await findChat(em, userId(ctx.state), String(ctx.params.id));
+      if (row === null) throw notFound('Chat not found');
+      const previous = JSON.parse(row.chat) as Record<string, unknown>;
+      const merged = { ...previous, ...form.chat };
+      const title =
+        typeof merged.title === 'string' && merged.title.trim() !== '' ? merged.title.trim() : row.title;
+      return chatJson(await updateChat(em, row, title, merged));
+    },
+  );
+
+  route(
+    { method: 'delete', path: '/:id', summary: 'Delete one of my chats', access: 'verified' },
+    async (ctx) => {
+      const em = svc.em();
+      const row = await findChat(em, userId(ctx.state), String(ctx.params.id));
+      if (row === null) throw notFound('Chat not found');
+      await deleteChat(em, row);
+      return true;
+    },
+  );
+
+  return router;
+}

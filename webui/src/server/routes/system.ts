@@ -1,0 +1,74 @@
+import { Router } from '@koa/router';
+import { countUsers } from '../../db/users.ts';
+import type { RouteRegistry } from '../openapi/registry.ts';
+import { routeBinder } from '../openapi/route.ts';
+import type { Services } from '../services.ts';
+import type { AppState } from '../types.ts';
+import { isSignupOpen } from './auths.ts';
+
+/**
+ * GET /api/config (public, what the login page decides from), /api/version,
+ * and /openapi.json. A bad or stale token on /api/config is treated as
+ * anonymous instead of breaking the page (Open WebUI answers 401 there).
+ */
+export function systemRouter(svc: Services, registry: RouteRegistry): Router<AppState> {
+  const router = new Router<AppState>();
+  const route = routeBinder(router, registry, { prefix: '', tag: 'system' });
+
+  route(
+    {
+      method: 'get',
+      path: '/api/config',
+      summary: 'Public configuration for the frontend',
+      access: 'public',
+    },
+    async (ctx) => {
+      const em = svc.em();
+      const user = ctx.state.user;
+      const userCount = await countUsers(em);
+      const c = svc.config;
+      const body: Record<string, unknown> = {
+        status: true,
+        name: svc.env.webuiName,
+        version: svc.version,
+        default_locale: '',
+        oauth: { providers: {} },
+        features: {
+          auth: true,
+          auth_trusted_header: false,
+          enable_ldap: false,
+          enable_api_keys: false,
+          enable_signup: await isSignupOpen(svc, em),
+          enable_login_form: c.get('enableLoginForm'),
+          enable_signup_password_confirmation: false,
+          enable_websocket: false,
+        },
+      };
+      if (user === undefined && userCount === 0) body.onboarding = true;
+      if (user?.role === 'user' || user?.role === 'admin') {
+        body.user_count = userCount;
+        body.ollama = { enabled: c.get('enableOllamaApi') };
+      }
+      if (user?.role === 'admin') {
+        body.admin = {
+          default_user_role: c.get('defaultUserRole'),
+          show_admin_details: c.get('showAdminDetails'),
+          managed: c.managedEnvNames(),
+          persistent_config: c.persistent,
+        };
+      }
+      return body;
+    },
+  );
+
+  route({ method: 'get', path: '/api/version', summary: 'Server version', access: 'public' }, async () => ({
+    version: svc.version,
+    deployment_id: svc.deploymentId,
+  }));
+
+  route({ method: 'get', path: '/openapi.json', summary: 'This document', access: 'public' }, async () =>
+    registry.document({ title: `${svc.env.webuiName} API`, version: svc.version }),
+  );
+
+  return router;
+}

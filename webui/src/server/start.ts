@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import type { Router } from '@koa/router';
+import type { Middleware } from 'koa';
+import { ConfigStore } from '../config/store.ts';
+import { explicitlySet, type ResolvedEnv, type ServeMode } from '../contract/env.ts';
+import type { Database } from '../db/orm.ts';
+import { type AppParts, type BuiltApp, createApp } from './app.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { loadOrCreateSecretKey } from './auth/secret-key.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { RouteDoc } from './openapi/registry.ts';
+import type { Lifecycle, Services } from './services.ts';
+import { frontendStatus } from './static/frontend.ts';
+import type { AppState, RuntimeConfig } from './types.ts';
+
+export interface StartOptions {
+  mode: ServeMode;
+  env: ResolvedEnv;
+  /** The raw environment, to know which variables were given explicitly. */
+  rawEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export interface RunningServer {
+  server: Server;
+  services: Services;
+  built: BuiltApp;
+  /** Resolves when startup (migrations, reset, config load) is done; rejects on failure. */
+  startup: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Sign-in limits: Open WebUI's 15 attempts per 3 minutes per email, and a wider net per client. */
+export const SIGNIN_WINDOW_MS = 180_000;
+export const SIGNIN_PER_EMAIL = 15;
+export const SIGNIN_PER_CLIENT = 60;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Listens first, then opens the database in the background: migrations, then
+ * RESET_CONFIG_ON_START (before any saved setting is read), then loading the
+ * saved settings. Until then /ready and the API answer 503.
+ */
+export async function startServer(
+  opts: StartOptions,
+  logger: Logger = createLogger(opts.env.logLevel),
+): Promise<RunningServer> {
+  const { env, mode } = opts;
+  const lifecycle: Lifecycle = { ready: false };
+  let db: Database | undefined;
+
+  const config = new ConfigStore({
+    env,
+    explicit: explicitlySet(opts.rawEnv),
+    fork: () => {
+      if (db === undefined) throw new Error('database not open');
+      return db.fork();
+    },
+  });
+
+  const needsDb = mode !== 'frontend';
+  const secret = needsDb
+    ? loadOrCreateSecretKey(env.webuiSecretKey, env.dataDir)
+    : { key: '', origin: 'env' as const };
+  if (secret.origin === 'generated')
+    logger.info({ file: secret.file }, 'generated a new WEBUI_SECRET_KEY and stored it in DATA_DIR');
+
+  const frontend = mode === 'api' ? undefined : frontendStatus(env.frontendBuildDir);
+  if (frontend && !frontend.present) {
+    logger.warn(
+      { dir: frontend.dir },
+      `frontend build not found at ${frontend.dir}; serving the API only. Build it with \`make frontend\``,
+    );
+  }
+
+  const services: Services = {
+    env,
+    mode,
+    version: packageVersion(),
+    deploymentId: env.deploymentId ?? hostname(),
+    logger,
+    config,
+    lifecycle,
+    frontend,
+    secretKey: secret.key,
+    em: () => {
+      if (db === undefined) throw new Error('database not open');
+      return db.fork();
+    },
+    database: () => db,
+    signinLimits: {
+      byEmail: new RateLimiter({ limit: SIGNIN_PER_EMAIL, windowMs: SIGNIN_WINDOW_MS }),
+      byClient: new RateLimiter({ limit: SIGNIN_PER_CLIENT, windowMs: SIGNIN_WINDOW_MS }),
+    },
+  };
+
+  const parts: AppParts = {};
+  if (mode === 'frontend') {
+    if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
+    parts.forward = (await loadForwarder())(env.backendUrl, logger);
+  } else {
+    const ollama = await loadOllamaRouter(logger);
+    if (ollama) {
+      parts.ollamaRouter = ollama.createOllamaRouter({ config, logger });
+      parts.ollamaDocs = ollama.ollamaRouteDocs ?? [];
+    }
+  }
+
+  const built = createApp(services, parts);
+  const server = built.app.listen(env.port, env.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  logger.info(
+    {
+      mode,
+      address: typeof address === 'object' && address ? `${address.address}:${address.port}` : address,
+    },
+    'listening',
+  );
+
+  const startup = needsDb ? initDatabase() : markReady();
+
+  async function markReady(): Promise<void> {
+    lifecycle.ready = true;
+  }
+
+  async function initDatabase(): Promise<void> {
+    try {
+      const { openDatabase } = await import('../db/orm.ts');
+      const { applyConfigReset } = await import('../db/config-entries.ts');
+      db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
+      const outcome = await applyConfigReset(db.fork(), {
+        enabled: env.resetConfigOnStart,
+        token: env.configResetToken,
+      });
+      if (outcome === 'reset' && env.configResetToken === undefined) {
+        logger.warn(
+          'RESET_CONFIG_ON_START=true deleted every saved setting; it does so on EVERY start. Remove the variable, or set CONFIG_RESET_TOKEN to make it one-shot',
+        );
+      } else if (outcome === 'reset') {
+        logger.info(
+          'RESET_CONFIG_ON_START: saved settings deleted (token applied; later starts will not reset again)',
+        );
+      } else if (outcome === 'already-applied') {
+        logger.info('RESET_CONFIG_ON_START: this CONFIG_RESET_TOKEN was applied before; nothing reset');
+      }
+      await config.load();
+      lifecycle.ready = true;
+      logger.info({ database: db.dialect }, 'ready');
+    } catch (err) {
+      lifecycle.failure = `Database startup failed: ${err instanceof Error ? err.message : String(err)}`;
+      throw err;
+    }
+  }
+
+  return {
+    server,
+    services,
+    built,
+    startup,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await db?.close();
+    },
+  };
+}
+
+type OllamaRouterFactory = (deps: { config: RuntimeConfig; logger: Logger }) => Router<AppState>;
+type ForwarderFactory = (backendUrl: string, logger: Logger) => Middleware;
+
+/**
+ * The /ollama proxy and the forwarder are built in parallel in ollama/ and
+ * forward/. Loading them by URL keeps startup working while they are absent.
+ */
+interface OllamaModule {
+  createOllamaRouter: OllamaRouterFactory;
+  ollamaRouteDocs?: readonly RouteDoc[];
+}
+
+async function loadOllamaRouter(logger: Logger): Promise<OllamaModule | undefined> {
+  const mod = (await importIfPresent(new URL('./ollama/router.ts', import.meta.url))) as
+    | Partial<OllamaModule>
+    | undefined;
+  if (mod?.createOllamaRouter === undefined) {
+    logger.warn('the /ollama proxy is not available in this build (webui/src/server/ollama/router.ts)');
+    return undefined;
+  }
+  return mod as OllamaModule;
+}
+
+async function loadForwarder(): Promise<ForwarderFactory> {
+  const mod = await importIfPresent(new URL('./forward/forward.ts', import.meta.url));
+  const factory = (mod as { forwardTo?: ForwarderFactory } | undefined)?.forwardTo;
+  if (factory === undefined)
+    throw new Error(
+      '--mode frontend is not available in this build (webui/src/server/forward/forward.ts is missing)',
+    );
+  return factory;
+}
+
+async function importIfPresent(url: URL): Promise<unknown> {
+  try {
+    return await import(url.href);
+  } catch (err) {
+    if (
+      (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((err as Error).message).includes(url.pathname)
+    ) {
+      return undefined;
+    }
+    throw err;
+  }
+}
