@@ -36,7 +36,8 @@ export function crdTemplate(crdYaml: string, sourcePath: string): string {
     'metadata:',
     `  name: ${crd.metadata.name}`,
     '  labels:',
-    '    {{- include "webui-operator.labels" . | nindent 4 }}',
+    '    {{- include "webui-operator.baseLabels" . | nindent 4 }}',
+    '    app.kubernetes.io/component: crd',
     ...(annotationLines.length > 0
       ? ['  annotations:', ...annotationLines, '    {{- if .Values.crds.keep }}', KEEP, '    {{- end }}']
       : ['  {{- if .Values.crds.keep }}', '  annotations:', KEEP, '  {{- end }}']),

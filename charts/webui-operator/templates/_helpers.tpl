@@ -31,16 +31,23 @@ there, and the trailing "-" a cut can leave is trimmed.
 {{- end -}}
 {{- end -}}
 
-{{/* Labels every object carries (Helm's recommended set plus commonLabels). */}}
-{{- define "webui-operator.labels" -}}
+{{/* Labels every object carries (Helm's recommended set plus commonLabels), without a component. */}}
+{{- define "webui-operator.baseLabels" -}}
 helm.sh/chart: {{ include "webui-operator.chart" . }}
-{{ include "webui-operator.selectorLabels" . }}
+app.kubernetes.io/name: {{ include "webui-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: webui-operator
 {{- with .Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/* Labels of the operator's own objects. */}}
+{{- define "webui-operator.labels" -}}
+{{ include "webui-operator.baseLabels" . }}
+app.kubernetes.io/component: operator
 {{- end -}}
 
 {{/* The operator pods' selector. Never change it: Deployment selectors are immutable. */}}

@@ -1,0 +1,313 @@
+// The chart against the real thing: helm lint, helm template validated by the real API server
+// (server-side dry-run), and helm install / upgrade / uninstall into a real control plane.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRD_SOURCE } from '../../scripts/chart-generate.ts';
+import { applyCrdFile, type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
+import {
+  CHART_DIR,
+  ciValuesFiles,
+  type HelmRunner,
+  helmRunner,
+  type K8sObject,
+  parseManifests,
+} from './helm.ts';
+
+const CRD_NAME = 'webuis.webui.dev';
+// Server-side apply, so the API server validates each object exactly as it would store it.
+const DRY_RUN_APPLY = (namespace: string) => [
+  'apply',
+  '--server-side',
+  '--force-conflicts',
+  '--field-manager=chart-test',
+  '--dry-run=server',
+  '-n',
+  namespace,
+  '-f',
+  '-',
+];
+
+it('ships a values file for every CI case tested here', () => {
+  const onDisk = readdirSync(join(CHART_DIR, 'ci')).sort();
+  expect(onDisk).toEqual(ciValuesFiles.map((f) => `${f.name}-values.yaml`).sort());
+});
+
+describe('helm lint and values schema (no cluster)', () => {
+  let h: HelmRunner;
+  beforeAll(() => {
+    h = helmRunner();
+  });
+  afterAll(() => h.cleanup());
+
+  for (const values of ciValuesFiles) {
+    it(`helm lint --strict passes with ci/${values.name}-values.yaml`, async () => {
+      const r = await h.helm(['lint', '--strict', CHART_DIR, '-f', values.path]);
+      expect(r.stderr + r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+      expect(r.code).toBe(0);
+    });
+  }
+
+  it('rejects a misspelt value', async () => {
+    const r = await h.helm(['template', 'x', CHART_DIR, '--set', 'crds.instal=true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/crds.*additional properties 'instal' not allowed/);
+  });
+
+  it('rejects a value of the wrong type', async () => {
+    const r = await h.helm(['template', 'x', CHART_DIR, '--set', 'replicaCount=two']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/replicaCount.*want integer/);
+  });
+
+  it('rejects an unknown scope', async () => {
+    const r = await h.helm(['template', 'x', CHART_DIR, '--set', 'scope=global']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('/scope');
+  });
+
+  it('rolls the operator when its configuration changes, and only then', async () => {
+    const checksum = async (extra: string[]) => {
+      const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR, ...extra]));
+      const dep = objs.find((o) => o.kind === 'Deployment') as K8sObject & {
+        spec: { template: { metadata: { annotations: Record<string, string> } } };
+      };
+      return dep.spec.template.metadata.annotations['checksum/config'];
+    };
+    const base = await checksum([]);
+    expect(base).toMatch(/^[a-f0-9]{64}$/);
+    expect(await checksum(['--set', 'replicaCount=1'])).toBe(base);
+    expect(await checksum(['--set', 'logLevel=debug'])).not.toBe(base);
+    expect(await checksum(['--set', 'defaultWebuiImage.tag=9.9.9'])).not.toBe(base);
+  });
+
+  it('namespaced mode grants a Role in the release namespace and no cluster-wide permission', async () => {
+    const objs = parseManifests(
+      await h.helmOk([
+        'template',
+        'x',
+        CHART_DIR,
+        '-n',
+        'team-a',
+        '-f',
+        join(CHART_DIR, 'ci/namespaced-values.yaml'),
+      ]),
+    );
+    expect(objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+    const roles = objs
+      .filter((o) => o.kind === 'Role')
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+    expect(roles.sort()).toEqual(['team-a/x-webui-operator', 'team-a/x-webui-operator-leader-election']);
+    const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(config.data.WATCH_NAMESPACES).toBe('team-a');
+  });
+
+  it('cluster mode watches every namespace with a ClusterRole', async () => {
+    const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR, '-n', 'team-a']));
+    expect(objs.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([
+      'x-webui-operator',
+    ]);
+    const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(config.data.WATCH_NAMESPACES).toBe('');
+  });
+
+  it('runs the operator non-root on a read-only root filesystem with every capability dropped', async () => {
+    const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR]));
+    const dep = objs.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: {
+        template: {
+          spec: {
+            securityContext: Record<string, unknown>;
+            automountServiceAccountToken: boolean;
+            containers: {
+              securityContext: Record<string, unknown>;
+              livenessProbe: { httpGet: { path: string } };
+              readinessProbe: { httpGet: { path: string } };
+            }[];
+          };
+        };
+      };
+    };
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0]!;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+  });
+});
+
+describe('against a real API server', () => {
+  let cp: ControlPlane;
+  let h: HelmRunner;
+  const ns = 'webui-system';
+
+  beforeAll(async () => {
+    cp = await startControlPlane();
+    h = helmRunner(cp.kubeconfigPath);
+  });
+  afterAll(async () => {
+    h?.cleanup();
+    await cp?.stop();
+  });
+
+  const crdApi = () => cp.kubeConfig.makeApiClient(ApiextensionsV1Api);
+  const readWebui = async () =>
+    (await cp.kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'webui.dev',
+      version: 'v1alpha1',
+      namespace: ns,
+      plural: 'webuis',
+      name: 'chat',
+    })) as K8sObject & { spec: { ollama: { baseUrl: string; timeoutSeconds?: number } } };
+  const readCrd = async () => {
+    try {
+      return await crdApi().readCustomResourceDefinition({ name: CRD_NAME });
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('helm uninstall deletes the CRD when crds.keep is false', async () => {
+    await h.helmOk(['install', 'wo', CHART_DIR, '-n', ns, '--create-namespace', '--set', 'crds.keep=false']);
+    const crd = await readCrd();
+    expect(crd).toBeDefined();
+    expect(crd?.metadata?.annotations?.['helm.sh/resource-policy']).toBeUndefined();
+    await h.helmOk(['uninstall', 'wo', '-n', ns]);
+    const deadline = Date.now() + 30_000;
+    while ((await readCrd()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await readCrd()).toBeUndefined();
+  });
+
+  it('helm install creates the CRD, the operator Deployment, its RBAC and Services, and the WebUI', async () => {
+    await h.helmOk([
+      'install',
+      'wo',
+      CHART_DIR,
+      '-n',
+      ns,
+      '-f',
+      join(CHART_DIR, 'ci/with-webui-values.yaml'),
+    ]);
+    const crd = await readCrd();
+    expect(crd?.metadata?.annotations?.['helm.sh/resource-policy']).toBe('keep');
+
+    const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    const dep = await apps.readNamespacedDeployment({ name: 'wo-webui-operator', namespace: ns });
+    expect(dep.spec?.template.spec?.serviceAccountName).toBe('wo-webui-operator');
+    await core.readNamespacedServiceAccount({ name: 'wo-webui-operator', namespace: ns });
+    await core.readNamespacedConfigMap({ name: 'wo-webui-operator-config', namespace: ns });
+    const svc = await core.readNamespacedService({ name: 'wo-webui-operator', namespace: ns });
+    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8080]);
+    const role = await rbac.readClusterRole({ name: 'wo-webui-operator' });
+    expect(role.rules?.some((r) => r.resources?.includes('webuis'))).toBe(true);
+    const binding = await rbac.readClusterRoleBinding({ name: 'wo-webui-operator' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'wo-webui-operator', namespace: ns }]);
+    await rbac.readNamespacedRole({ name: 'wo-webui-operator-leader-election', namespace: ns });
+    await rbac.readNamespacedRoleBinding({ name: 'wo-webui-operator-leader-election', namespace: ns });
+
+    // The CRD did not exist before this release, so the WebUI came from the post-install hook.
+    const webui = await readWebui();
+    expect(webui.spec.ollama.baseUrl).toBe('http://ollama.ollama.svc.cluster.local:11434');
+    expect(webui.metadata.annotations?.['meta.helm.sh/release-name']).toBe('wo');
+    const manifest = parseManifests(await h.helmOk(['get', 'manifest', 'wo', '-n', ns]));
+    expect(manifest.some((o) => o.kind === 'WebUI')).toBe(false);
+  });
+
+  it('helm upgrade adopts the hook-created WebUI into the release; later upgrades change it', async () => {
+    const withWebui = ['-f', join(CHART_DIR, 'ci/with-webui-values.yaml')];
+    await h.helmOk(['upgrade', 'wo', CHART_DIR, '-n', ns, ...withWebui]);
+    const manifest = parseManifests(await h.helmOk(['get', 'manifest', 'wo', '-n', ns]));
+    expect(manifest.some((o) => o.kind === 'WebUI' && o.metadata.name === 'chat')).toBe(true);
+
+    await h.helmOk([
+      'upgrade',
+      'wo',
+      CHART_DIR,
+      '-n',
+      ns,
+      ...withWebui,
+      '--set',
+      'webui.spec.ollama.timeoutSeconds=900',
+    ]);
+    expect((await readWebui()).spec.ollama.timeoutSeconds).toBe(900);
+  });
+
+  it('helm uninstall removes the operator and the WebUI but keeps the CRD (crds.keep)', async () => {
+    await h.helmOk(['uninstall', 'wo', '-n', ns]);
+    const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+    await expect(
+      apps.readNamespacedDeployment({ name: 'wo-webui-operator', namespace: ns }),
+    ).rejects.toThrow();
+    await expect(readWebui()).rejects.toThrow();
+    expect(await readCrd()).toBeDefined();
+  });
+
+  describe('helm template output, validated by a server-side dry-run', () => {
+    beforeAll(async () => {
+      // The WebUI in with-webui needs its CRD (normally still there, kept by the uninstall above).
+      await applyCrdFile(cp, CRD_SOURCE);
+    });
+
+    for (const values of ciValuesFiles) {
+      it(`ci/${values.name}-values.yaml renders objects the API server accepts`, async () => {
+        const namespace = `dry-${values.name}`;
+        await h.kubectl(['create', 'namespace', namespace]);
+        const rendered = await h.helmOk([
+          'template',
+          'dry',
+          CHART_DIR,
+          '-n',
+          namespace,
+          '-f',
+          values.path,
+          '--include-crds',
+        ]);
+        const objs = parseManifests(rendered);
+        expect(objs.length).toBeGreaterThan(5);
+        const r = await h.kubectl(DRY_RUN_APPLY(namespace), rendered);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        // Every object was accepted, one line each.
+        expect(r.stdout.trim().split('\n')).toHaveLength(objs.length);
+        if (values.name === 'with-webui')
+          expect(r.stdout).toContain('webui.webui.dev/chat serverside-applied (server dry run)');
+      });
+    }
+
+    it('the API server refuses a WebUI spec the CRD forbids, so the dry-run check can fail', async () => {
+      await h.kubectl(['create', 'namespace', 'dry-invalid']);
+      const rendered = await h.helmOk([
+        'template',
+        'dry',
+        CHART_DIR,
+        '-n',
+        'dry-invalid',
+        '--set',
+        'webui.create=true',
+        '--set-string',
+        'webui.spec.ollama.timeoutSeconds=soon',
+      ]);
+      const r = await h.kubectl(DRY_RUN_APPLY('dry-invalid'), rendered);
+      expect(r.stdout + r.stderr, 'kubectl output').toMatch(/spec\.ollama\.timeoutSeconds: expected numeric/);
+      expect(r.code).not.toBe(0);
+    });
+  });
+});
