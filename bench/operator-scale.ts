@@ -18,7 +18,6 @@ import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type WebUI } from '../operator/src/api/v1alpha1/webui.ts';
 import { MANAGED_SELECTOR } from '../operator/src/render/meta.ts';
-import { createKubeApiFactory } from '../operator/src/runtime/kube-client.ts';
 import { startFakeOllama } from '../test/fake-ollama/fake-ollama.ts';
 import {
   createWebUI,
@@ -27,7 +26,6 @@ import {
   REPO,
   sleep,
   startOperator,
-  TEST_USER_AGENT,
   testClients,
 } from '../test/faults/support.ts';
 import { applyCrdFile, startControlPlane } from '../test/harness/control-plane.ts';
@@ -134,11 +132,10 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
   const ollama = await startFakeOllama({ host: '127.0.0.1', record: false });
   try {
     await applyCrdFile(cp, join(REPO, 'crds/webui.dev_webuis.yaml'));
-    const clients = await testClients(cp);
-    const factory = await createKubeApiFactory(cp.kubeConfig, { userAgent: TEST_USER_AGENT });
-    const crs = factory.makeApiClient(CustomObjectsApi);
-    const apps = factory.makeApiClient(AppsV1Api);
-    const core = factory.makeApiClient(CoreV1Api);
+    const clients = testClients(cp);
+    const crs = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
     const op = await startOperator(cp, { name: 'bench', leaderElection });
     log(`operator-scale N=${count}: control plane and operator up`);
 

@@ -25,7 +25,6 @@ import {
   type WebUI,
 } from '../../operator/src/api/v1alpha1/webui.ts';
 import { renderAll } from '../../operator/src/render/index.ts';
-import { createKubeApiFactory } from '../../operator/src/runtime/kube-client.ts';
 import type { AuditEvent, ControlPlane } from '../harness/control-plane.ts';
 import { freePort } from '../harness/probe.ts';
 import { type ManagedProcess, startProcess } from '../harness/process-group.ts';
@@ -33,8 +32,8 @@ import { type ManagedProcess, startProcess } from '../harness/process-group.ts';
 export const REPO = join(import.meta.dirname, '../..');
 export const OPERATOR_BIN = join(REPO, 'operator/bin/webui-operator.ts');
 export const DEFAULT_IMAGE = 'example.invalid/webui:fault-test';
-/** The User-Agent of the test's own API calls, so audit counts can tell them from the operator's. */
-export const TEST_USER_AGENT = 'fault-test';
+/** Every operator API call carries this User-Agent prefix (operator/src/kube/client.ts); the test's own calls do not. */
+export const OPERATOR_USER_AGENT_PREFIX = 'webui-operator/';
 export const NS = 'default';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -169,11 +168,11 @@ export interface Clients {
   objects: KubernetesObjectApi;
 }
 
-export async function testClients(cp: ControlPlane): Promise<Clients> {
-  const factory = await createKubeApiFactory(cp.kubeConfig, { userAgent: TEST_USER_AGENT });
+/** The test's own clients (client-node's default User-Agent, so audit counts can tell them from the operator's). */
+export function testClients(cp: ControlPlane): Clients {
   return {
-    crs: factory.makeApiClient(CustomObjectsApi),
-    objects: factory.makeApiClient(KubernetesObjectApi),
+    crs: cp.kubeConfig.makeApiClient(CustomObjectsApi),
+    objects: KubernetesObjectApi.makeApiClient(cp.kubeConfig),
   };
 }
 
@@ -325,19 +324,9 @@ export function condition(w: WebUI, type: string) {
 
 // --- audit ---
 
-/** Writes made by the operator(s): not by this test, the control plane's own components, or unauthenticated probes. */
+/** Writes made by the operator process(es). */
 export function operatorWrites(events: AuditEvent[]): AuditEvent[] {
-  return events.filter((e) => {
-    const ua = e.userAgent ?? '';
-    return (
-      !ua.startsWith(TEST_USER_AGENT) &&
-      !ua.includes('kube-controller-manager') &&
-      !ua.includes('kube-apiserver') &&
-      e.user.username !== 'system:apiserver' &&
-      !e.user.username.startsWith('system:kube-controller-manager') &&
-      !e.user.username.startsWith('system:serviceaccount:kube-system')
-    );
-  });
+  return events.filter((e) => (e.userAgent ?? '').startsWith(OPERATOR_USER_AGENT_PREFIX));
 }
 
 export function describeWrites(events: AuditEvent[]): string {

@@ -4,7 +4,7 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/harness/control-plane.ts';
-import { createKubeApiFactory } from './kube-client.ts';
+import { clientFactory } from '../kube/client.ts';
 import { kubeLeaseStore, LeaderElector, type LeadershipLossReason } from './leader-election.ts';
 
 const NS = 'default';
@@ -28,7 +28,7 @@ describe('leader election on a real API server', () => {
 
   beforeAll(async () => {
     cp = await startControlPlane();
-    api = (await createKubeApiFactory(cp.kubeConfig)).makeApiClient(CoordinationV1Api);
+    api = (await clientFactory(cp.kubeConfig)).makeApiClient(CoordinationV1Api);
   });
   afterAll(async () => {
     await Promise.all(electors.map((e) => e.stop({ release: false })));

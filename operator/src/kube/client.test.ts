@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeApiFactory } from './kube-client.ts';
+import { clientFactory, USER_AGENT } from './client.ts';
 
 // An in-process stand-in for the API server: answers namespace reads, hangs on
 // /api/v1/namespaces/hang, and counts TCP connections.
-describe('createKubeApiFactory', () => {
+describe('clientFactory', () => {
   let server: Server;
   let connections = 0;
   const seen: IncomingMessage[] = [];
@@ -43,14 +43,14 @@ describe('createKubeApiFactory', () => {
   });
 
   it('reuses connections across calls and keeps auth and the User-Agent', async () => {
-    const factory = await createKubeApiFactory(kc, { userAgent: 'webui-operator/test (a)' });
+    const factory = await clientFactory(kc);
     const core = factory.makeApiClient(CoreV1Api);
     const before = connections;
     for (let i = 0; i < 10; i++) await core.readNamespace({ name: 'default' });
     expect(connections - before).toBeLessThanOrEqual(2);
     const last = seen.at(-1);
     expect(last?.headers.authorization).toBe('Bearer secret-token');
-    expect(last?.headers['user-agent']).toBe('webui-operator/test (a)');
+    expect(last?.headers['user-agent']).toBe(USER_AGENT);
   });
 
   it('without the factory, client-node opens a connection per call (the gap this closes)', async () => {
@@ -61,7 +61,7 @@ describe('createKubeApiFactory', () => {
   });
 
   it('times out a call the server never answers', async () => {
-    const factory = await createKubeApiFactory(kc, { requestTimeoutMs: 200 });
+    const factory = await clientFactory(kc, 200);
     const core = factory.makeApiClient(CoreV1Api);
     await expect(core.readNamespace({ name: 'hang' })).rejects.toMatchObject({ name: 'TimeoutError' });
   });
