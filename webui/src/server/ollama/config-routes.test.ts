@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../../../../test/fake-ollama/fake-ollama.ts';
+import { MASKED_KEY } from './config-routes.ts';
+import { MemoryConfig, type ProxyApp, ROLE_HEADER, startProxyApp } from './test-app.ts';
+
+let fake: FakeOllama;
+let app: ProxyApp;
+
+beforeAll(async () => {
+  fake = await startFakeOllama({ requireKey: 'k1' });
+});
+afterAll(async () => {
+  await app?.close();
+  await fake?.close();
+});
+
+const admin = { 'content-type': 'application/json', [ROLE_HEADER]: 'admin' };
+
+async function fresh(config: MemoryConfig) {
+  await app?.close();
+  app = await startProxyApp(config);
+  return app;
+}
+const update = (body: unknown) =>
+  fetch(`${app.url}/ollama/config/update`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+
+describe('/ollama/config', () => {
+  it('shows the effective settings with keys masked and managed settings named', async () => {
+    await fresh(
+      new MemoryConfig(
+        { ollamaBaseUrl: 'http://ollama:11434', ollamaApiConfigs: { '0': { key: 'secret', enable: true } } },
+        ['ollamaBaseUrls'],
+      ),
+    );
+    const res = await fetch(`${app.url}/ollama/config`, { headers: admin });
+    expect(await res.json()).toEqual({
+      ENABLE_OLLAMA_API: true,
+      OLLAMA_BASE_URLS: ['http://ollama:11434'],
+      OLLAMA_API_CONFIGS: { '0': { key: MASKED_KEY, enable: true } },
+      MANAGED: ['OLLAMA_BASE_URLS'],
+    });
+  });
+
+  it('saves URLs and configs, keeps a masked key, drops configs past the URL list', async () => {
+    const config = (await fresh(new MemoryConfig({ ollamaApiConfigs: { '0': { key: 'secret' } } }))).config;
+    const res = await update({
+      ENABLE_OLLAMA_API: true,
+      OLLAMA_BASE_URLS: ['http://a:11434/', 'http://b:11434'],
+      OLLAMA_API_CONFIGS: { '0': { key: MASKED_KEY }, '1': { enable: false }, '5': { key: 'orphan' } },
+    });
+    expect(res.status).toBe(200);
+    expect(config.values.ollamaBaseUrls).toEqual(['http://a:11434', 'http://b:11434']);
+    expect(config.values.ollamaApiConfigs).toEqual({ '0': { key: 'secret' }, '1': { enable: false } });
+    expect((await res.json()).OLLAMA_API_CONFIGS).toEqual({
+      '0': { key: MASKED_KEY },
+      '1': { enable: false },
+    });
+  });
+
+  it('refuses a bad URL with 400 naming it, and writes nothing', async () => {
+    const config = (await fresh(new MemoryConfig())).config;
+    const res = await update({ ENABLE_OLLAMA_API: false, OLLAMA_BASE_URLS: ['http://ok:1', 'ftp://nope'] });
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/^OLLAMA_BASE_URLS\[1\]: expected an http\(s\) URL/);
+    expect(config.writes).toEqual([]);
+  });
+
+  it("lets the store's 409 for a managed setting through, before anything else is written", async () => {
+    const config = (await fresh(new MemoryConfig({}, ['ollamaBaseUrls']))).config;
+    const res = await update({ ENABLE_OLLAMA_API: false, OLLAMA_BASE_URLS: ['http://elsewhere:11434'] });
+    expect(res.status).toBe(409);
+    expect((await res.json()).detail).toMatch(/OLLAMA_BASE_URLS is managed/);
+    expect(config.writes).toEqual([]);
+  });
+
+  it('accepts the whole form when a managed value is unchanged', async () => {
+    const config = (
+      await fresh(new MemoryConfig({ ollamaBaseUrl: 'http://ollama:11434' }, ['ollamaBaseUrls']))
+    ).config;
+    const res = await update({ ENABLE_OLLAMA_API: false, OLLAMA_BASE_URLS: ['http://ollama:11434'] });
+    expect(res.status).toBe(200);
+    expect(config.writes).toEqual([{ key: 'enableOllamaApi', value: false }]);
+  });
+
+  it('is for admins only', async () => {
+    await fresh(new MemoryConfig());
+    const res = await fetch(`${app.url}/ollama/config/update`, {
+      method: 'POST',
+      headers: { ...admin, [ROLE_HEADER]: 'user' },
+      body: JSON.stringify({ ENABLE_OLLAMA_API: false }),
+    });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('/ollama/verify', () => {
+  const verify = (body: unknown) =>
+    fetch(`${app.url}/ollama/verify`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+
+  it("returns Ollama's version, sending the key", async () => {
+    await fresh(new MemoryConfig());
+    const res = await verify({ url: fake.url, key: 'k1' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ version: '0.6.5' });
+    const noKey = await verify({ url: fake.url });
+    expect(noKey.status).toBe(401);
+  });
+
+  it('unreachable: 502 with the loopback hint; bad URL: 400', async () => {
+    await fresh(new MemoryConfig({ modelListTimeout: 100_000, connectTimeout: 100_000 }));
+    const res = await verify({ url: 'http://127.0.0.1:1' });
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toMatch(
+      /^Ollama unreachable at http:\/\/127\.0\.0\.1:1: .*host\.docker\.internal/,
+    );
+    const bad = await verify({ url: 'not a url' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).detail).toMatch(/^url: expected an http\(s\) URL/);
+  });
+});

@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+import { type OllamaApiConfig, type SettingName, settings } from '../../contract/env.ts';
+import { badRequest } from '../http-error.ts';
+import type { RuntimeConfig } from '../types.ts';
+import { currentConnections } from './connections.ts';
+import type { configUpdateBody } from './schemas.ts';
+
+/** Stands in for a stored key in GET /ollama/config; sending it back means "keep the stored key". */
+export const MASKED_KEY = '********';
+
+const OLLAMA_SETTINGS: readonly SettingName[] = ['enableOllamaApi', 'ollamaBaseUrls', 'ollamaApiConfigs'];
+
+function maskKeys(configs: Record<string, OllamaApiConfig>): Record<string, OllamaApiConfig> {
+  const out: Record<string, OllamaApiConfig> = {};
+  for (const [k, c] of Object.entries(configs)) {
+    out[k] = typeof c.key === 'string' && c.key !== '' ? { ...c, key: MASKED_KEY } : { ...c };
+  }
+  return out;
+}
+
+/** GET /ollama/config: Open WebUI's three fields, plus which of them env manages (read-only in the UI). */
+export function viewOllamaConfig(config: RuntimeConfig) {
+  return {
+    ENABLE_OLLAMA_API: config.get('enableOllamaApi'),
+    OLLAMA_BASE_URLS: currentConnections(config).map((c) => c.url),
+    OLLAMA_API_CONFIGS: maskKeys(config.get('ollamaApiConfigs')),
+    MANAGED: OLLAMA_SETTINGS.filter((k) => config.isManaged(k)).map((k) => settings[k].env),
+  };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * POST /ollama/config/update. Only fields that are present and differ from
+ * the effective value are written, so the UI can send the whole form even
+ * when some settings are managed. A changed managed setting is written first:
+ * its 409 from config.set then stops the update before anything else changed.
+ */
+export async function updateOllamaConfig(config: RuntimeConfig, body: z.output<typeof configUpdateBody>) {
+  const changes: { key: SettingName; value: unknown }[] = [];
+
+  const currentUrls = currentConnections(config).map((c) => c.url);
+  let urls = currentUrls;
+  if (body.OLLAMA_BASE_URLS !== undefined) {
+    urls = body.OLLAMA_BASE_URLS.map((raw, i) => {
+      try {
+        return settings.ollamaBaseUrl.parse(raw);
+      } catch (e) {
+        throw badRequest(`OLLAMA_BASE_URLS[${i}]: ${(e as Error).message}`);
+      }
+    }).filter((u, i, all) => all.indexOf(u) === i);
+    if (!same(urls, currentUrls)) changes.push({ key: 'ollamaBaseUrls', value: urls });
+  }
+
+  if (body.ENABLE_OLLAMA_API !== undefined && body.ENABLE_OLLAMA_API !== config.get('enableOllamaApi')) {
+    changes.push({ key: 'enableOllamaApi', value: body.ENABLE_OLLAMA_API });
+  }
+
+  const stored = config.get('ollamaApiConfigs');
+  if (body.OLLAMA_API_CONFIGS !== undefined || urls.length !== currentUrls.length) {
+    const next: Record<string, OllamaApiConfig> = {};
+    const incoming = body.OLLAMA_API_CONFIGS ?? stored;
+    for (const [k, c] of Object.entries(incoming)) {
+      // Open WebUI drops entries that no longer point at a configured URL.
+      if (!/^\d+$/.test(k) || Number(k) >= urls.length) continue;
+      const entry: OllamaApiConfig = { ...c };
+      if (entry.key === MASKED_KEY) {
+        const old = stored[k]?.key;
+        if (old === undefined) delete entry.key;
+        else entry.key = old;
+      }
+      next[k] = entry;
+    }
+    if (!same(next, stored)) changes.push({ key: 'ollamaApiConfigs', value: next });
+  }
+
+  changes.sort((a, b) => Number(config.isManaged(b.key)) - Number(config.isManaged(a.key)));
+  for (const c of changes) {
+    // The config store validates and refuses managed settings with 409.
+    await config.set(c.key, c.value as never);
+  }
+  return viewOllamaConfig(config);
+}

@@ -1,0 +1,76 @@
+import { ollamaUrlsFromEnv } from '../../contract/env.ts';
+import { badRequest } from '../http-error.ts';
+import type { RuntimeConfig } from '../types.ts';
+import type { UpstreamTimeouts } from './upstream-request.ts';
+
+/** One configured Ollama server. `idx` is its position in OLLAMA_BASE_URLS (the `url_idx`). */
+export interface Connection {
+  idx: number;
+  url: string;
+  enabled: boolean;
+  key?: string;
+}
+
+/**
+ * The Ollama servers in effect right now. Read on every request so that
+ * admin changes and env apply without a restart: OLLAMA_BASE_URLS when it is
+ * non-empty, else OLLAMA_BASE_URL; per-connection `enable`/`key` come from
+ * OLLAMA_API_CONFIGS.
+ */
+export function currentConnections(config: RuntimeConfig): Connection[] {
+  const urls = ollamaUrlsFromEnv({
+    ollamaBaseUrls: config.get('ollamaBaseUrls'),
+    ollamaBaseUrl: config.get('ollamaBaseUrl'),
+  });
+  const apiConfigs = config.get('ollamaApiConfigs');
+  return urls.map((url, idx) => {
+    const c = apiConfigs[String(idx)];
+    const conn: Connection = { idx, url: url.replace(/\/+$/, ''), enabled: c?.enable !== false };
+    if (typeof c?.key === 'string' && c.key !== '') conn.key = c.key;
+    return conn;
+  });
+}
+
+/** Resolves a `{url_idx}` path parameter; anything but a configured, enabled index is a 400. */
+export function connectionAt(connections: readonly Connection[], raw: string): Connection {
+  if (!/^\d+$/.test(raw)) throw badRequest(`url_idx must be a connection index (0, 1, ...), got "${raw}"`);
+  const idx = Number(raw);
+  const conn = connections[idx];
+  if (conn === undefined) {
+    throw badRequest(
+      `url_idx ${idx} is out of range: ${connections.length} Ollama connection(s) are configured (0..${connections.length - 1})`,
+    );
+  }
+  if (!conn.enabled) throw badRequest(`Ollama connection ${idx} (${conn.url}) is disabled`);
+  return conn;
+}
+
+/** Headers for an upstream call. Built from scratch: the client's Authorization and cookies never pass. */
+export function upstreamHeaders(conn: Connection, body: boolean): Record<string, string> {
+  const h: Record<string, string> = { 'user-agent': 'webui-ollama-proxy' };
+  if (body) h['content-type'] = 'application/json';
+  if (conn.key !== undefined) h.authorization = `Bearer ${conn.key}`;
+  return h;
+}
+
+const ms = (s: number | null) => (s === null ? null : Math.round(s * 1000));
+
+/** Timeouts for proxied calls, read per request. Idle applies to streaming answers only. */
+export function requestTimeouts(config: RuntimeConfig, streaming: boolean): UpstreamTimeouts {
+  return {
+    totalMs: ms(config.get('clientTimeout')),
+    totalKind: 'total',
+    connectMs: ms(config.get('connectTimeout')),
+    idleMs: streaming ? ms(config.get('streamIdleTimeout')) : null,
+  };
+}
+
+/** Timeouts for model-list calls (/api/tags, /api/version, /api/ps, /v1/models, verify). */
+export function modelListTimeouts(config: RuntimeConfig): UpstreamTimeouts {
+  return {
+    totalMs: ms(config.get('modelListTimeout')),
+    totalKind: 'modelList',
+    connectMs: ms(config.get('connectTimeout')),
+    idleMs: null,
+  };
+}

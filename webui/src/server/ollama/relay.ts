@@ -1,0 +1,165 @@
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import { endToEndHeaders } from '../forward/hop-by-hop.ts';
+import { HttpError } from '../http-error.ts';
+import { ClientGoneError, UpstreamTimeoutError, UpstreamUnreachableError } from './upstream-errors.ts';
+import {
+  callUpstream,
+  readUpstreamBody,
+  type UpstreamCall,
+  type UpstreamResponse,
+} from './upstream-request.ts';
+
+/** Maps a failed upstream call (before any byte reached the client) to the HTTP error the client gets. */
+export function toHttpError(err: unknown): unknown {
+  if (err instanceof UpstreamUnreachableError) return new HttpError(502, err.message);
+  if (err instanceof UpstreamTimeoutError) return new HttpError(504, err.message);
+  return err;
+}
+
+/**
+ * Ollama answers errors as `{"error": "..."}`; its OpenAI-compatible routes as
+ * `{"error": {"message": "..."}}`. The client gets the same status with
+ * `{"detail": "<that text>"}`.
+ */
+export function errorFromUpstream(status: number, body: Buffer): HttpError {
+  const text = body.toString('utf8');
+  let detail: string | undefined;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; detail?: unknown };
+    const e = parsed.error;
+    if (typeof e === 'string') detail = e;
+    else if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string')
+      detail = (e as { message: string }).message;
+    else if (typeof parsed.detail === 'string') detail = parsed.detail;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  if (detail === undefined) {
+    const snippet = text.trim().slice(0, 200);
+    detail = snippet === '' ? `Ollama answered ${status}` : `Ollama answered ${status}: ${snippet}`;
+  }
+  // A 2xx-range "error" cannot happen here; anything below 400 would confuse clients.
+  return new HttpError(status >= 400 ? status : 502, detail);
+}
+
+/** Calls an upstream and parses its JSON answer; non-2xx and failures become HttpErrors. */
+export async function fetchUpstreamJson(call: UpstreamCall): Promise<unknown> {
+  let res: UpstreamResponse;
+  try {
+    res = await callUpstream(call);
+  } catch (err) {
+    throw toHttpError(err);
+  }
+  let body: Buffer;
+  try {
+    body = await readUpstreamBody(res);
+  } catch (err) {
+    throw toHttpError(
+      err instanceof Error && !(err instanceof ClientGoneError) ? asTimeoutOr502(call, err) : err,
+    );
+  }
+  if (res.status < 200 || res.status >= 300) throw errorFromUpstream(res.status, body);
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(502, `Ollama at ${call.baseUrl} sent a response that is not JSON`);
+  }
+}
+
+function asTimeoutOr502(call: UpstreamCall, err: Error): Error {
+  if (err instanceof UpstreamTimeoutError) return err;
+  return new HttpError(502, `Ollama at ${call.baseUrl} broke off its answer: ${err.message}`);
+}
+
+export interface RelayOptions {
+  /**
+   * The answer is a stream the client reads incrementally: a failure after
+   * the first byte ends it with a final error record instead of a bare cut.
+   */
+  streaming: boolean;
+  /** Shape of that final record: an NDJSON line or an SSE event. */
+  errorFormat: 'ndjson' | 'sse';
+  /** Overrides the upstream Content-Type on success (Open WebUI forces NDJSON for /api/chat). */
+  contentType?: string;
+  /** The upstream base URL, for messages. */
+  url: string;
+  /** The route, for logs. */
+  label: string;
+}
+
+// Content-Length describes the upstream body; a relayed stream may gain a final error line.
+const DROP_ON_STREAM = new Set(['content-length', 'date', 'server']);
+const DROP_ALWAYS = new Set(['date', 'server']);
+
+/**
+ * Sends the upstream answer to the client as it arrives: same status,
+ * end-to-end headers, each chunk written as soon as it is read, with
+ * backpressure. A non-2xx answer becomes `{"detail"}` with the same status.
+ */
+export async function relay(ctx: Context, res: UpstreamResponse, opts: RelayOptions, logger: Logger) {
+  if (res.status < 200 || res.status >= 300) {
+    let body: Buffer;
+    try {
+      body = await readUpstreamBody(res, 1024 * 1024);
+    } catch (err) {
+      throw toHttpError(err);
+    }
+    throw errorFromUpstream(res.status, body);
+  }
+
+  const out = new PassThrough();
+  ctx.status = res.status;
+  ctx.body = out;
+  ctx.set(endToEndHeaders(res.headers, opts.streaming ? DROP_ON_STREAM : DROP_ALWAYS));
+  if (opts.contentType !== undefined) ctx.set('content-type', opts.contentType);
+  // Reverse proxies in front of us (nginx) must not buffer a token stream either.
+  if (opts.streaming) ctx.set('x-accel-buffering', 'no');
+
+  const upstream = res.body;
+  // The last two bytes sent, to start the error record on a fresh line / event.
+  let tail = '\n\n';
+  let finished = false;
+
+  upstream.on('data', (chunk: Buffer) => {
+    res.activity();
+    if (chunk.length > 0) tail = (tail + chunk.subarray(-2).toString('latin1')).slice(-2);
+    if (!out.write(chunk)) upstream.pause();
+  });
+  out.on('drain', () => upstream.resume());
+  // Koa destroys the body stream when the client goes away; stop reading upstream then.
+  out.on('close', () => {
+    if (!finished) upstream.destroy(new ClientGoneError());
+  });
+  upstream.on('end', () => {
+    finished = true;
+    res.close();
+    out.end();
+  });
+  upstream.on('error', (err) => {
+    if (finished) return;
+    finished = true;
+    res.close();
+    if (err instanceof ClientGoneError || out.destroyed) {
+      out.destroy();
+      return;
+    }
+    const message =
+      err instanceof UpstreamTimeoutError
+        ? err.message
+        : `Ollama at ${opts.url} broke off the stream: ${err.message}`;
+    logger.warn({ route: opts.label, url: opts.url, reason: message }, 'Ollama stream cut');
+    if (!opts.streaming) {
+      out.destroy(err);
+      return;
+    }
+    if (opts.errorFormat === 'sse') {
+      const sep = tail === '\n\n' ? '' : tail.endsWith('\n') ? '\n' : '\n\n';
+      out.end(`${sep}data: ${JSON.stringify({ error: { message, type: 'proxy_error' } })}\n\n`);
+    } else {
+      const sep = tail.endsWith('\n') ? '' : '\n';
+      out.end(`${sep}${JSON.stringify({ error: message })}\n`);
+    }
+  });
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Request bodies of the /ollama routes. They check only what the proxy needs
+ * (the model name, the stream flag) and keep every other field, so new
+ * Ollama options pass through untouched.
+ */
+
+const modelName = z.string().min(1, 'must not be empty');
+const stream = z.boolean().optional();
+
+export const chatBody = z.looseObject({
+  model: modelName,
+  messages: z.array(z.looseObject({ role: z.string(), content: z.string().optional() })),
+  stream,
+});
+
+export const generateBody = z.looseObject({ model: modelName, prompt: z.string().optional(), stream });
+
+/** `/api/show`, `/api/delete`, `/api/pull`, `/api/create` accept `model` or the older `name`. */
+export const namedModelBody = z
+  .looseObject({ model: modelName.optional(), name: modelName.optional(), stream })
+  .refine((b) => b.model !== undefined || b.name !== undefined, { message: 'model is required' });
+
+export const embedBody = z.looseObject({
+  model: modelName,
+  input: z.union([z.string(), z.array(z.string())]),
+});
+
+export const embeddingsBody = z.looseObject({ model: modelName, prompt: z.string() });
+
+export const copyBody = z.looseObject({ source: modelName, destination: modelName });
+
+export const openaiChatBody = z.looseObject({
+  model: modelName,
+  messages: z.array(z.looseObject({ role: z.string() })),
+  stream,
+});
+
+export const connectionConfig = z.looseObject({
+  enable: z.boolean().optional(),
+  key: z.string().optional(),
+});
+
+export const configUpdateBody = z.looseObject({
+  ENABLE_OLLAMA_API: z.boolean().optional(),
+  OLLAMA_BASE_URLS: z.array(z.string()).optional(),
+  OLLAMA_API_CONFIGS: z.record(z.string(), connectionConfig).optional(),
+});
+
+export const verifyBody = z.object({ url: z.string().min(1), key: z.string().optional() });

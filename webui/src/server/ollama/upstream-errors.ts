@@ -1,0 +1,112 @@
+/**
+ * How an Ollama call can fail, and the words the client sees for each. The
+ * router maps these to HTTP statuses (502 unreachable, 504 timeout before
+ * headers) or, once a stream has started, to a final `{"error": "..."}` line.
+ */
+
+/** Why a timer cut the call; names the env variable so the fix is obvious. */
+export type TimeoutKind = 'total' | 'idle' | 'modelList';
+
+const TIMEOUT_ENV: Record<TimeoutKind, string> = {
+  total: 'AIOHTTP_CLIENT_TIMEOUT',
+  idle: 'AIOHTTP_CLIENT_STREAM_IDLE_TIMEOUT',
+  modelList: 'AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST',
+};
+
+/** No TCP connection (refused, DNS, unroutable, connect timeout, reset before any answer). */
+export class UpstreamUnreachableError extends Error {
+  readonly url: string;
+  readonly reason: string;
+  constructor(url: string, cause: string) {
+    super(`Ollama unreachable at ${url}: ${cause}${loopbackHint(url)}`);
+    this.name = 'UpstreamUnreachableError';
+    this.url = url;
+    this.reason = cause;
+  }
+}
+
+export class UpstreamTimeoutError extends Error {
+  readonly kind: TimeoutKind;
+  readonly url: string;
+  constructor(url: string, kind: TimeoutKind, seconds: number) {
+    const what =
+      kind === 'idle'
+        ? `sent nothing for ${seconds} s`
+        : kind === 'modelList'
+          ? `did not answer within ${seconds} s`
+          : `did not finish its response within ${seconds} s`;
+    super(`Ollama at ${url} ${what} (${TIMEOUT_ENV[kind]})`);
+    this.name = 'UpstreamTimeoutError';
+    this.kind = kind;
+    this.url = url;
+  }
+}
+
+/** The client went away; nobody reads the answer, so nothing is reported to it. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client disconnected');
+    this.name = 'ClientGoneError';
+  }
+}
+
+const LOOPBACK_HINT =
+  ' (hint: this URL points at the WebUI server itself. Inside a container, localhost is the container, ' +
+  "not the machine it runs on: use the host's address, host.docker.internal or --network=host; " +
+  "in Kubernetes use the Ollama Service's DNS name, e.g. http://ollama.<namespace>.svc:11434)";
+
+/** True for localhost, *.localhost, 127.0.0.0/8, ::1 and the unspecified addresses. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '::1' ||
+    host === '0:0:0:0:0:0:0:1' ||
+    host === '0.0.0.0' ||
+    host === '::' ||
+    host === '::ffff:127.0.0.1' ||
+    host === '::ffff:7f00:1'
+  );
+}
+
+export function loopbackHint(url: string): string {
+  return isLoopbackUrl(url) ? LOOPBACK_HINT : '';
+}
+
+const FRIENDLY: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed while sending',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
+};
+
+/**
+ * A short human cause from a socket error, keeping the system's own text
+ * (e.g. "connection refused (connect ECONNREFUSED 127.0.0.1:11434)").
+ * Happy-eyeballs connects fail with an AggregateError whose message is empty.
+ */
+export function describeSocketError(err: unknown): string {
+  const inner = err instanceof AggregateError && err.errors.length > 0 ? err.errors[0] : err;
+  const e = (inner ?? {}) as { code?: unknown; message?: unknown };
+  const outer = (err ?? {}) as { code?: unknown };
+  const code = typeof e.code === 'string' ? e.code : typeof outer.code === 'string' ? outer.code : undefined;
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : (code ?? String(err));
+  const friendly = code !== undefined ? FRIENDLY[code] : undefined;
+  return friendly !== undefined ? `${friendly} (${message})` : message;
+}

@@ -1,0 +1,185 @@
+import http from 'node:http';
+import https from 'node:https';
+import {
+  ClientGoneError,
+  describeSocketError,
+  type TimeoutKind,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+} from './upstream-errors.ts';
+
+/** Milliseconds; null means no limit. */
+export interface UpstreamTimeouts {
+  /** Bounds the whole exchange: connect, headers and the entire body. */
+  totalMs: number | null;
+  /** Which env variable the total timer reports when it fires. */
+  totalKind: Extract<TimeoutKind, 'total' | 'modelList'>;
+  connectMs: number | null;
+  /** Longest silence allowed before the headers and between body chunks. */
+  idleMs: number | null;
+}
+
+export interface UpstreamCall {
+  /** The connection's base URL, e.g. http://ollama:11434 (may carry a path prefix). */
+  baseUrl: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path on the upstream, with query, e.g. /api/chat. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  timeouts: UpstreamTimeouts;
+  /** Aborted when the client disconnects: the upstream request is torn down. */
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Read it exactly once; the timers destroy it with an UpstreamTimeoutError. */
+  body: http.IncomingMessage;
+  /** Call on every body chunk: restarts the idle timer. */
+  activity(): void;
+  /** Stops the timers; call when the body has ended or been abandoned. */
+  close(): void;
+}
+
+// Keep-alive pools: a chat's first token should not pay for a TCP handshake.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, scheduling: 'lifo' }),
+};
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+export function upstreamUrl(baseUrl: string, path: string): URL {
+  return new URL(baseUrl.replace(/\/+$/, '') + path);
+}
+
+/**
+ * Sends one request to an Ollama server and resolves with its response head,
+ * the body still unread. Rejects with UpstreamUnreachableError (no
+ * connection), UpstreamTimeoutError (before headers) or ClientGoneError.
+ * Connection failures surface as soon as the OS reports them; the timers only
+ * bound calls that hang.
+ */
+export function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
+  const url = upstreamUrl(call.baseUrl, call.path);
+  const mod = url.protocol === 'https:' ? https : http;
+  const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+  const { totalMs, connectMs, idleMs, totalKind } = call.timeouts;
+
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    let response: http.IncomingMessage | undefined;
+    let totalTimer: NodeJS.Timeout | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
+    let connectTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    const headers: Record<string, string> = { ...call.headers };
+    if (call.body !== undefined) headers['content-length'] = String(call.body.length);
+    const req = mod.request(url, { method: call.method, headers, agent });
+
+    const stopTimers = () => {
+      clearTimeout(totalTimer);
+      clearTimeout(idleTimer);
+      clearTimeout(connectTimer);
+      call.signal.removeEventListener('abort', onAbort);
+    };
+    // Before the headers the request carries the error; afterwards the body does.
+    const fail = (err: Error) => {
+      if (response !== undefined) response.destroy(err);
+      else req.destroy(err);
+    };
+    const armIdle = () => {
+      if (idleMs === null) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(
+        () => fail(new UpstreamTimeoutError(call.baseUrl, 'idle', seconds(idleMs))),
+        idleMs,
+      );
+    };
+    const onAbort = () => fail(new ClientGoneError());
+
+    if (call.signal.aborted) {
+      reject(new ClientGoneError());
+      return;
+    }
+    call.signal.addEventListener('abort', onAbort, { once: true });
+    if (totalMs !== null) {
+      totalTimer = setTimeout(
+        () => fail(new UpstreamTimeoutError(call.baseUrl, totalKind, seconds(totalMs))),
+        totalMs,
+      );
+    }
+
+    req.on('socket', (socket) => {
+      if (connectMs !== null && socket.connecting) {
+        connectTimer = setTimeout(() => {
+          req.destroy(
+            new UpstreamUnreachableError(
+              call.baseUrl,
+              `no connection within ${seconds(connectMs)} s (AIOHTTP_CLIENT_CONNECT_TIMEOUT)`,
+            ),
+          );
+        }, connectMs);
+        socket.once('connect', () => clearTimeout(connectTimer));
+      }
+    });
+    req.on('finish', armIdle);
+
+    req.on('response', (res) => {
+      response = res;
+      settled = true;
+      clearTimeout(connectTimer);
+      armIdle();
+      res.once('close', stopTimers);
+      resolve({
+        status: res.statusCode ?? 502,
+        headers: res.headers,
+        body: res,
+        activity: armIdle,
+        close: stopTimers,
+      });
+    });
+
+    req.on('error', (err) => {
+      stopTimers();
+      if (settled) return;
+      settled = true;
+      if (
+        err instanceof UpstreamTimeoutError ||
+        err instanceof UpstreamUnreachableError ||
+        err instanceof ClientGoneError
+      ) {
+        reject(err);
+        return;
+      }
+      reject(new UpstreamUnreachableError(call.baseUrl, describeSocketError(err)));
+    });
+
+    req.end(call.body);
+  });
+}
+
+/** Reads a whole body (for small JSON answers), restarting the idle timer per chunk. */
+export async function readUpstreamBody(
+  res: UpstreamResponse,
+  limitBytes = 32 * 1024 * 1024,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      res.activity();
+      size += chunk.length;
+      if (size > limitBytes) {
+        res.body.destroy();
+        throw new Error(`Ollama's answer is larger than ${limitBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    res.close();
+  }
+  return Buffer.concat(chunks);
+}
