@@ -19,7 +19,7 @@ import {
 export const USER_AGENT = 'webui-operator/0.1';
 
 export interface ClientFactory {
-  make<T>(Api: new (c: Configuration) => T): T;
+  makeApiClient<T>(Api: new (c: Configuration) => T): T;
 }
 
 /**
@@ -45,5 +45,5 @@ export async function clientFactory(kc: KubeConfig, timeoutMs = 30_000): Promise
     authMethods: { default: kc },
     middleware: [setHeaderMiddleware('User-Agent', USER_AGENT), pin],
   });
-  return { make: (Api) => new Api(config) };
+  return { makeApiClient: (Api) => new Api(config) };
 }

@@ -89,6 +89,11 @@ export class Informer<T extends KubernetesObject> {
     return this.opts.resource;
   }
 
+  /** Milliseconds since the API server was last heard from (event, bookmark or list). */
+  silenceMs(): number {
+    return Date.now() - this.lastActivity;
+  }
+
   /** True once the first list completed. */
   hasSynced(): boolean {
     return this.synced;

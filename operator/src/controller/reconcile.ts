@@ -1,0 +1,242 @@
+/**
+ * Level-triggered reconcile of one WebUI: read it from the cache, render the
+ * desired children, server-side apply only what drifted, observe, and write
+ * status only when it changed. Knows nothing about watches or queues.
+ */
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { CONDITION_TYPES, type ConditionType, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
+import { needsApply, stampApplied } from '../kube/drift.ts';
+import { apiFailure } from '../kube/errors.ts';
+import { ollamaUrls } from '../render/backend.ts';
+import { sha256Hex } from '../render/config-hash.ts';
+import { renderAll } from '../render/index.ts';
+import { CONFIG_HASH_ANNOTATION, names } from '../render/meta.ts';
+import { publicUrl } from '../render/network.ts';
+import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY, secretKeyRef } from '../render/secret-key.ts';
+import type { EventType, KubeApi } from './kube-api.ts';
+import type { OllamaProber } from './ollama.ts';
+import { computeStatus, condition, statusDiffers } from './status.ts';
+
+export type ChildKind = 'Secret' | 'PersistentVolumeClaim' | 'Service' | 'Deployment' | 'Ingress';
+
+/** Read-only view of the informer caches. Objects must not be mutated. */
+export interface ReconcileCache {
+  webui(namespace: string, name: string): WebUI | undefined;
+  child(kind: ChildKind, namespace: string, name: string): KubernetesObject | undefined;
+}
+
+export interface Logger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ReconcilerDeps {
+  cache: ReconcileCache;
+  api: KubeApi;
+  prober: OllamaProber;
+  defaultImage: string;
+  log: Logger;
+  now?: () => Date;
+  generateSecretKey?: () => string;
+  /** How often Ollama is re-checked (and every WebUI re-reconciled). */
+  resyncMs?: number;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export class ReconcileError extends Error {
+  override name = 'ReconcileError';
+}
+
+function secretValue(s: V1Secret | KubernetesObject | undefined, key: string): string | undefined {
+  return (s as V1Secret | undefined)?.data?.[key];
+}
+
+function envOf(d: KubernetesObject | undefined, name: string): string | undefined {
+  return (d as V1Deployment | undefined)?.spec?.template.spec?.containers[0]?.env?.find(
+    (e) => e.name === name,
+  )?.value;
+}
+
+function templateHash(d: KubernetesObject | undefined): string | undefined {
+  return (d as V1Deployment | undefined)?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+}
+
+export class Reconciler {
+  private readonly deps: ReconcilerDeps;
+
+  constructor(deps: ReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private readonly recentEvents = new Map<string, number>();
+
+  private async event(w: WebUI, type: EventType, reason: string, message: string): Promise<void> {
+    // Retries of a failing reconcile would repeat the same event; record it once per 10 minutes.
+    const key = `${w.metadata.uid}/${reason}/${message}`;
+    const t = this.now().getTime();
+    const last = this.recentEvents.get(key);
+    if (last !== undefined && t - last < 10 * 60_000) return;
+    this.recentEvents.set(key, t);
+    if (this.recentEvents.size > 10_000)
+      this.recentEvents.delete(this.recentEvents.keys().next().value as string);
+    try {
+      await this.deps.api.createEvent(w, type, reason, message);
+    } catch (e) {
+      // An event that cannot be recorded must not fail the reconcile.
+      this.deps.log.warn({ err: apiFailure(e).message, reason }, 'could not record event');
+    }
+  }
+
+  /** Digest of one Secret value the pods read, or an error text when it is missing. */
+  private async readRef(
+    w: WebUI,
+    ref: { name: string; key: string },
+    what: string,
+    digests: Record<string, string>,
+    errors: string[],
+  ): Promise<void> {
+    const s = await this.deps.api.readSecret(w.metadata.namespace, ref.name);
+    const v = secretValue(s, ref.key);
+    if (v === undefined) {
+      errors.push(
+        s
+          ? `Secret ${ref.name} has no key "${ref.key}" (${what})`
+          : `Secret ${ref.name} not found (${what}); create it in namespace ${w.metadata.namespace}`,
+      );
+      return;
+    }
+    digests[`${ref.name}/${ref.key}`] = sha256Hex(v);
+  }
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const w = this.deps.cache.webui(namespace, name);
+    // Deleted: the garbage collector removes owned children; a retained claim stays by design.
+    if (!w || w.metadata.deletionTimestamp) return {};
+    const { cache, api, log } = this.deps;
+    const errors: string[] = [];
+    const digests: Record<string, string> = {};
+
+    // The generated key is read from the cache, or the API when the cache has not seen it yet:
+    // a key that exists must never be replaced.
+    let existingKey: Record<string, string> | undefined;
+    if (managesSecretKey(w)) {
+      const cached = cache.child('Secret', namespace, names.secretKey(w)) as V1Secret | undefined;
+      const live = cached ?? (await api.readSecret(namespace, names.secretKey(w)));
+      const kept = secretValue(live, SECRET_KEY_KEY);
+      const value =
+        kept ?? Buffer.from((this.deps.generateSecretKey ?? generateSecretKey)()).toString('base64');
+      existingKey = { [SECRET_KEY_KEY]: value };
+      digests[`${names.secretKey(w)}/${SECRET_KEY_KEY}`] = sha256Hex(value);
+    } else {
+      await this.readRef(w, secretKeyRef(w), 'spec.auth.secretKeyRef', digests, errors);
+    }
+    const db = w.spec.database?.urlSecretRef;
+    if (db) await this.readRef(w, db, 'spec.database.urlSecretRef', digests, errors);
+
+    const desired = renderAll(w, {
+      defaultImage: this.deps.defaultImage,
+      secretDigests: digests,
+      ...(existingKey ? { existingSecretKeyData: existingKey } : {}),
+    });
+
+    const observed = new Map<string, KubernetesObject>();
+    for (const obj of desired.apply) {
+      const kind = obj.kind as ChildKind;
+      const childName = obj.metadata?.name ?? '';
+      const live = cache.child(kind, namespace, childName);
+      const stamped = stampApplied(obj);
+      if (!needsApply(stamped, live)) {
+        if (live) observed.set(`${kind}/${childName}`, live);
+        continue;
+      }
+      try {
+        const result = await api.apply(stamped);
+        observed.set(`${kind}/${childName}`, result);
+        log.info({ webui: `${namespace}/${name}`, kind, name: childName, created: !live }, 'applied');
+        if (!live) await this.event(w, 'Normal', 'Created', `created ${kind} ${childName}`);
+        else if (kind === 'Deployment') await this.deploymentEvents(w, stamped, live);
+      } catch (e) {
+        const f = apiFailure(e);
+        const msg = `apply ${kind} ${childName}: ${f.message}`;
+        errors.push(msg);
+        if (live) observed.set(`${kind}/${childName}`, live);
+        log.warn({ webui: `${namespace}/${name}`, code: f.code }, msg);
+        await this.event(w, 'Warning', 'ApplyFailed', msg);
+      }
+    }
+
+    const backend = observed.get(`Deployment/${names.backend(w)}`) as V1Deployment | undefined;
+    const frontend = observed.get(`Deployment/${names.frontend(w)}`) as V1Deployment | undefined;
+    const desiredBackend = desired.apply.find(
+      (o) => o.kind === 'Deployment' && o.metadata?.name === names.backend(w),
+    );
+    const ollama = await this.deps.prober.probe(ollamaUrls(w));
+    const status = computeStatus({
+      webui: w,
+      backend,
+      frontend,
+      url: publicUrl(w),
+      configHash: templateHash(desiredBackend) ?? '',
+      ollama,
+      errors,
+      now: this.now(),
+    });
+
+    if (statusDiffers(w.status, status)) {
+      try {
+        await api.applyStatus(w, status);
+      } catch (e) {
+        throw new ReconcileError(`write status: ${apiFailure(e).message}`);
+      }
+      await this.transitionEvents(w, w.status, status);
+    }
+    if (errors.length > 0) throw new ReconcileError(errors.join('; '));
+    return { requeueAfterMs: this.deps.resyncMs ?? 60_000 };
+  }
+
+  private async deploymentEvents(w: WebUI, desired: KubernetesObject, live: KubernetesObject): Promise<void> {
+    const name = desired.metadata?.name ?? '';
+    const token = envOf(desired, 'CONFIG_RESET_TOKEN');
+    if (token !== undefined && token !== envOf(live, 'CONFIG_RESET_TOKEN')) {
+      await this.event(
+        w,
+        'Normal',
+        'ConfigResetStarted',
+        `rolling ${name} with RESET_CONFIG_ON_START=true and CONFIG_RESET_TOKEN=${token}`,
+      );
+    } else if (templateHash(desired) !== templateHash(live)) {
+      await this.event(w, 'Normal', 'ConfigChanged', `configuration changed: rolling out ${name}`);
+    }
+  }
+
+  private async transitionEvents(w: WebUI, prev: WebUIStatus | undefined, next: WebUIStatus): Promise<void> {
+    const flipped = (t: ConditionType) => condition(prev, t)?.status !== condition(next, t)?.status;
+    for (const t of CONDITION_TYPES) {
+      const c = condition(next, t);
+      if (!c || !flipped(t)) continue;
+      if (t === 'Ready' && c.status === 'True') await this.event(w, 'Normal', 'Ready', c.message);
+      if (t === 'OllamaReachable' && c.status === 'False')
+        await this.event(w, 'Warning', 'OllamaUnreachable', c.message);
+      if (t === 'OllamaReachable' && c.status === 'True' && prev)
+        await this.event(w, 'Normal', 'OllamaReachable', c.message);
+      if (t === 'Degraded' && c.status === 'True') await this.event(w, 'Warning', 'Degraded', c.message);
+    }
+    if (next.configReset && next.configReset.token !== prev?.configReset?.token) {
+      await this.event(
+        w,
+        'Normal',
+        'ConfigResetCompleted',
+        `config reset for token ${next.configReset.token} completed`,
+      );
+    }
+  }
+}
