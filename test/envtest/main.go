@@ -31,6 +31,12 @@ import (
 
 const self = "k8s-envtest"
 
+// exitWithParentEnv, when set (the test harness sets it), makes every
+// component stop once the process that started it is gone. A test runner
+// killed with SIGKILL cannot clean up, and orphaned control planes would
+// keep eating CPU and memory on a shared machine.
+const exitWithParentEnv = "K8S_ENVTEST_EXIT_WITH_PARENT"
+
 func main() {
 	name, args := filepath.Base(os.Args[0]), os.Args[1:]
 	if name == self || name == "main" {
@@ -39,6 +45,9 @@ func main() {
 			os.Exit(2)
 		}
 		name, args = args[0], args[1:]
+	}
+	if os.Getenv(exitWithParentEnv) != "" {
+		go exitWithParent(os.Getppid())
 	}
 	switch name {
 	case "kube-apiserver":
@@ -65,6 +74,19 @@ func main() {
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "usage: %s kube-apiserver|kube-controller-manager|kubectl|etcd|version [flags]\n", self)
+}
+
+// exitWithParent polls the parent pid (orphans are re-parented, so it
+// changes when the parent dies), then asks this process to shut down
+// gracefully, and forces the exit if that takes too long.
+func exitWithParent(parent int) {
+	for os.Getppid() == parent {
+		time.Sleep(time.Second)
+	}
+	fmt.Fprintf(os.Stderr, "%s: parent process %d is gone, shutting down\n", self, parent)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	time.Sleep(10 * time.Second)
+	os.Exit(1)
 }
 
 // runEtcd starts an embedded etcd (the version k8s.io/kubernetes itself
