@@ -1,0 +1,102 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { badGateway } from '../http-error.ts';
+import { describeSocketError } from '../ollama/upstream-errors.ts';
+import { endToEndHeaders } from './hop-by-hop.ts';
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, scheduling: 'lifo' }),
+};
+
+/** Fails fast on a backend that does not accept connections at all; requests themselves are not time-limited. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+const REQUEST_DROP = new Set(['host']);
+
+function appendForwarded(existing: string | string[] | undefined, value: string): string {
+  const prior = Array.isArray(existing) ? existing.join(', ') : existing;
+  return prior !== undefined && prior !== '' ? `${prior}, ${value}` : value;
+}
+
+/**
+ * A streaming reverse proxy to the API server, for `webui serve --mode
+ * frontend`. The request body is piped up and the response piped down as
+ * bytes arrive; status and end-to-end headers (Set-Cookie included) are kept,
+ * hop-by-hop headers dropped, and the backend request is destroyed when the
+ * client goes away. Unlike the /ollama proxy it forwards Authorization and
+ * cookies: the backend is our own server, which authenticates them.
+ */
+export function forwardTo(backendUrl: string, logger: Logger): Middleware {
+  const base = new URL(backendUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const mod = base.protocol === 'https:' ? https : http;
+  const agent = base.protocol === 'https:' ? agents['https:'] : agents['http:'];
+  const log = logger.child({ component: 'forward', backend: base.origin });
+
+  return async function forwardMiddleware(ctx) {
+    const headers: http.OutgoingHttpHeaders = endToEndHeaders(ctx.req.headers, REQUEST_DROP);
+    const remote = ctx.req.socket.remoteAddress ?? '';
+    headers['x-forwarded-for'] = appendForwarded(ctx.req.headers['x-forwarded-for'], remote);
+    headers['x-forwarded-proto'] ??= ctx.protocol;
+    headers['x-forwarded-host'] ??= ctx.get('host');
+    headers.host = base.host;
+    const target = new URL(base.origin + basePath + ctx.originalUrl);
+
+    await new Promise<void>((resolve, reject) => {
+      const up = mod.request(target, { method: ctx.method, headers, agent });
+      let connectTimer: NodeJS.Timeout | undefined;
+      let answered = false;
+      let clientGone = false;
+
+      // Client gone before or during the answer: tear the backend request down with it.
+      const onClientClose = () => {
+        if (ctx.res.writableFinished) return;
+        clientGone = true;
+        up.destroy();
+      };
+      ctx.res.once('close', onClientClose);
+
+      up.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        connectTimer = setTimeout(() => {
+          const err = new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`);
+          up.destroy(err);
+        }, CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => clearTimeout(connectTimer));
+      });
+
+      up.on('response', (res) => {
+        answered = true;
+        clearTimeout(connectTimer);
+        ctx.status = res.statusCode ?? 502;
+        // Koa keeps an explicit status even when the body is a stream.
+        ctx.body = res;
+        ctx.set(endToEndHeaders(res.headers) as Record<string, string | string[]>);
+        if (res.headers['content-length'] === undefined) ctx.remove('content-length');
+        res.on('error', (err) => {
+          log.warn({ path: ctx.path, reason: err.message }, 'backend response broke off');
+        });
+        resolve();
+      });
+
+      up.on('error', (err) => {
+        clearTimeout(connectTimer);
+        if (answered) return;
+        if (clientGone) {
+          resolve();
+          return;
+        }
+        const cause = describeSocketError(err);
+        log.warn({ path: ctx.path, cause }, 'backend unreachable');
+        ctx.res.off('close', onClientClose);
+        reject(badGateway(`Backend unreachable at ${base.origin}: ${cause} (check BACKEND_URL)`));
+      });
+
+      // Stream the request body up (no-op for GET).
+      ctx.req.pipe(up);
+    });
+  };
+}
