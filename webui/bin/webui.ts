@@ -22,9 +22,14 @@ function parseArgs(argv: string[]): { mode: ServeMode } {
   let mode: ServeMode = 'all';
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
-    const value = arg.startsWith('--mode=') ? arg.slice('--mode='.length) : arg === '--mode' ? rest[++i] : undefined;
+    const value = arg.startsWith('--mode=')
+      ? arg.slice('--mode='.length)
+      : arg === '--mode'
+        ? rest[++i]
+        : undefined;
     if (value === undefined) fail(`unknown option "${arg}"; ${USAGE}`);
-    if (!SERVE_MODES.includes(value as ServeMode)) fail(`--mode: expected one of ${SERVE_MODES.join(', ')}, got "${value}"`);
+    if (!SERVE_MODES.includes(value as ServeMode))
+      fail(`--mode: expected one of ${SERVE_MODES.join(', ')}, got "${value}"`);
     mode = value as ServeMode;
   }
   return { mode };
@@ -40,7 +45,9 @@ try {
   throw e;
 }
 if (mode === 'frontend' && env.backendUrl === undefined) {
-  fail('BACKEND_URL: required with --mode frontend; set it to the API server, e.g. http://webui-backend:8080');
+  fail(
+    'BACKEND_URL: required with --mode frontend; set it to the API server, e.g. http://webui-backend:8080',
+  );
 }
 
 // Loaded after the env check so a bad setting fails fast without loading the server.
@@ -53,8 +60,10 @@ try {
   running = await startServer({ mode, env, rawEnv: process.env }, logger);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE') fail(`PORT: ${env.host}:${env.port} is already in use; set PORT to a free port`, 1);
-  if (err.code === 'EACCES') fail(`PORT: not allowed to listen on ${env.host}:${env.port}; use a port above 1024`, 1);
+  if (err.code === 'EADDRINUSE')
+    fail(`PORT: ${env.host}:${env.port} is already in use; set PORT to a free port`, 1);
+  if (err.code === 'EACCES')
+    fail(`PORT: not allowed to listen on ${env.host}:${env.port}; use a port above 1024`, 1);
   fail(err.message ?? String(e), 1);
 }
 

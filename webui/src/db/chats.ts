@@ -4,7 +4,12 @@ import { ChatEntity, type ChatRow } from './entities.ts';
 
 export type { ChatRow };
 
-const now = () => Math.floor(Date.now() / 1000);
+/**
+ * Chat timestamps are stored in milliseconds so "newest first" is exact even
+ * within one second; the API converts them to Open WebUI's unix seconds.
+ */
+const now = () => Date.now();
+export const toUnixSeconds = (ms: number) => Math.floor(ms / 1000);
 
 /** A user's chats, newest first. Only the summary columns are loaded. */
 export const listChats = (em: EntityManager, userId: string) =>
@@ -45,7 +50,8 @@ export async function updateChat(
 ): Promise<ChatRow> {
   row.title = title;
   row.chat = JSON.stringify(chat);
-  row.updatedAt = now();
+  // Strictly increasing, so the edited chat sorts first even within one millisecond.
+  row.updatedAt = Math.max(now(), row.updatedAt + 1);
   await em.flush();
   return row;
 }

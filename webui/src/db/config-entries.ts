@@ -36,7 +36,7 @@ export interface AppliedReset {
 }
 
 export async function lastAppliedReset(em: EntityManager): Promise<AppliedReset | null> {
-  const row = await em.findOne(ConfigResetEntity, {}, { orderBy: { appliedAt: 'desc' } });
+  const [row] = await em.find(ConfigResetEntity, {}, { orderBy: { appliedAt: 'desc' }, limit: 1 });
   return row ? { token: row.token, appliedAt: row.appliedAt } : null;
 }
 

@@ -56,6 +56,7 @@ export const ChatEntity = defineEntity({
     title: p.text(),
     /** JSON text of the chat document ({title, models, messages, ...}). */
     chat: p.text(),
+    /** Milliseconds (unlike the other tables), for an exact newest-first order. */
     createdAt: p.bigint('number'),
     updatedAt: p.bigint('number'),
   },

@@ -105,18 +105,7 @@ export async function startServer(
     },
   };
 
-  const parts: AppParts = {};
-  if (mode === 'frontend') {
-    if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
-    parts.forward = (await loadForwarder())(env.backendUrl, logger);
-  } else {
-    const ollama = await loadOllamaRouter(logger);
-    if (ollama) {
-      parts.ollamaRouter = ollama.createOllamaRouter({ config, logger });
-      parts.ollamaDocs = ollama.ollamaRouteDocs ?? [];
-    }
-  }
-
+  const parts = await loadAppParts(mode, env, config, logger);
   const built = createApp(services, parts);
   const server = built.app.listen(env.port, env.host);
   await new Promise<void>((resolve, reject) => {
@@ -189,6 +178,27 @@ type ForwarderFactory = (backendUrl: string, logger: Logger) => Middleware;
  * The /ollama proxy and the forwarder are built in parallel in ollama/ and
  * forward/. Loading them by URL keeps startup working while they are absent.
  */
+/** The pieces built in ollama/ and forward/ that this mode needs. */
+export async function loadAppParts(
+  mode: ServeMode,
+  env: ResolvedEnv,
+  config: RuntimeConfig,
+  logger: Logger,
+): Promise<AppParts> {
+  const parts: AppParts = {};
+  if (mode === 'frontend') {
+    if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
+    parts.forward = (await loadForwarder())(env.backendUrl, logger);
+    return parts;
+  }
+  const ollama = await loadOllamaRouter(logger);
+  if (ollama) {
+    parts.ollamaRouter = ollama.createOllamaRouter({ config, logger });
+    parts.ollamaDocs = ollama.ollamaRouteDocs ?? [];
+  }
+  return parts;
+}
+
 interface OllamaModule {
   createOllamaRouter: OllamaRouterFactory;
   ollamaRouteDocs?: readonly RouteDoc[];

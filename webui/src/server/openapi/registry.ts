@@ -40,7 +40,10 @@ export class RouteRegistry {
   readonly routes: RouteDoc[] = [];
 
   add(doc: RouteDoc): void {
-    this.routes.push(doc);
+    // Koa routers are not strict about a trailing slash: `/ollama/` and `/ollama` are one route.
+    const path = doc.path.length > 1 ? doc.path.replace(/\/+$/, '') : doc.path;
+    if (this.routes.some((r) => r.method === doc.method && r.path === path)) return;
+    this.routes.push({ ...doc, path });
   }
 
   /** Adds the routes of a router that has no schema descriptions. */
@@ -50,7 +53,6 @@ export class RouteRegistry {
       for (const m of layer.methods) {
         const method = m.toLowerCase();
         if (method === 'head' || method === 'options') continue;
-        if (this.routes.some((r) => r.method === method && r.path === layer.path)) continue;
         this.add({
           method: method as Method,
           path: layer.path,

@@ -51,14 +51,6 @@ export function routeBinder(
     spec: RouteSpec<B>,
     handler: Handler<B>,
   ): void {
-    registry.add({
-      method: spec.method,
-      path: `${opts.prefix}${spec.path}`,
-      summary: spec.summary,
-      access: spec.access,
-      tag: opts.tag,
-      ...(spec.body ? { body: spec.body } : {}),
-    });
     const guard = GUARDS[spec.access];
     const run: Middleware<AppState> = async (ctx) => {
       let body: unknown;
@@ -72,5 +64,15 @@ export function routeBinder(
     };
     const chain = guard ? [guard(), run] : [run];
     router[spec.method](spec.path, ...chain);
+    // Record the path as Koa stores it (a prefix plus '/' becomes the bare prefix; both URLs are served).
+    const layer = router.stack[router.stack.length - 1];
+    registry.add({
+      method: spec.method,
+      path: typeof layer?.path === 'string' ? layer.path : `${opts.prefix}${spec.path}`,
+      summary: spec.summary,
+      access: spec.access,
+      tag: opts.tag,
+      ...(spec.body ? { body: spec.body } : {}),
+    });
   };
 }

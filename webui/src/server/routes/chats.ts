@@ -1,6 +1,14 @@
 import { Router } from '@koa/router';
 import { z } from 'zod';
-import { type ChatRow, deleteChat, findChat, insertChat, listChats, updateChat } from '../../db/chats.ts';
+import {
+  type ChatRow,
+  deleteChat,
+  findChat,
+  insertChat,
+  listChats,
+  toUnixSeconds,
+  updateChat,
+} from '../../db/chats.ts';
 import { notFound } from '../http-error.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
 import { routeBinder } from '../openapi/route.ts';
@@ -24,8 +32,8 @@ function chatJson(row: ChatRow) {
     user_id: row.userId,
     title: row.title,
     chat: JSON.parse(row.chat) as unknown,
-    created_at: row.createdAt,
-    updated_at: row.updatedAt,
+    created_at: toUnixSeconds(row.createdAt),
+    updated_at: toUnixSeconds(row.updatedAt),
   };
 }
 
@@ -46,8 +54,8 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     (await listChats(svc.em(), userId(ctx.state))).map((r) => ({
       id: r.id,
       title: r.title,
-      updated_at: r.updatedAt,
-      created_at: r.createdAt,
+      updated_at: toUnixSeconds(r.updatedAt),
+      created_at: toUnixSeconds(r.createdAt),
     })),
   );
 

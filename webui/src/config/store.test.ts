@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { explicitlySet, readEnv } from '../contract/env.ts';
+import { type Database, openDatabase } from '../db/orm.ts';
+import { HttpError } from '../server/http-error.ts';
+import { tempDir } from '../server/testing/server-process.ts';
+import { ConfigStore } from './store.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function sqlite(): Promise<Database> {
+  const t = tempDir();
+  const db = await openDatabase({ databaseUrl: undefined, dataDir: t.dir });
+  cleanups.push(() => db.close(), t.remove);
+  return db;
+}
+
+function store(db: Database, raw: Record<string, string>, now?: () => number) {
+  return new ConfigStore({
+    env: readEnv(raw),
+    explicit: explicitlySet(raw),
+    fork: () => db.fork(),
+    ...(now ? { now } : {}),
+  });
+}
+
+describe('ConfigStore', () => {
+  it('saves an admin value that wins over env and survives a new store (restart)', async () => {
+    const db = await sqlite();
+    const a = store(db, { DEFAULT_USER_ROLE: 'user' });
+    await a.load();
+    expect(a.explain('defaultUserRole')).toMatchObject({ value: 'user', source: 'env' });
+    await a.set('defaultUserRole', 'admin');
+    expect(a.get('defaultUserRole')).toBe('admin');
+    const b = store(db, { DEFAULT_USER_ROLE: 'user' });
+    await b.load();
+    expect(b.explain('defaultUserRole')).toMatchObject({ value: 'admin', source: 'saved' });
+  });
+
+  it('refuses to change a managed setting with 409 naming it, but accepts its current value', async () => {
+    const db = await sqlite();
+    const s = store(db, { WEBUI_MANAGED_SETTINGS: 'DEFAULT_USER_ROLE', DEFAULT_USER_ROLE: 'user' });
+    await s.load();
+    await expect(s.set('defaultUserRole', 'user')).resolves.toBeUndefined();
+    const err = await s.set('defaultUserRole', 'admin').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).status).toBe(409);
+    expect((err as HttpError).message).toBe(
+      'DEFAULT_USER_ROLE is managed by the deployment (e.g. the WebUI resource) and cannot be changed here',
+    );
+  });
+
+  it('rejects invalid values with 400', async () => {
+    const db = await sqlite();
+    const s = store(db, {});
+    await s.load();
+    const err = await s.set('jwtExpiresIn', 'forever').catch((e: unknown) => e);
+    expect((err as HttpError).status).toBe(400);
+    expect((err as HttpError).message).toMatch(/^JWT_EXPIRES_IN: /);
+  });
+
+  it('never lets an automatic write replace an admin choice', async () => {
+    const db = await sqlite();
+    const s = store(db, {});
+    await s.load();
+    await s.set('enableSignup', true);
+    await s.setSystem('enableSignup', false);
+    expect(s.explain('enableSignup')).toMatchObject({ value: true, source: 'saved' });
+  });
+
+  it("picks up another replica's change after the cache TTL", async () => {
+    const db = await sqlite();
+    let now = 0;
+    const a = store(db, {}, () => now);
+    const b = store(db, {}, () => now);
+    await a.load();
+    await b.load();
+    await a.set('showAdminDetails', false);
+    await b.refreshIfStale();
+    expect(b.get('showAdminDetails')).toBe(true);
+    now += 1_000;
+    await b.refreshIfStale();
+    expect(b.get('showAdminDetails')).toBe(false);
+  });
+});

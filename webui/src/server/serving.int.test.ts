@@ -1,0 +1,215 @@
+/**
+ * The real `webui serve` process: serving modes, the static frontend (and a
+ * missing build), JSON 404s, CORS modes and startup errors. Storage does not
+ * matter here, so these run on SQLite only.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from './testing/backends.ts';
+import { runToExit, type ServerProcess, spawnServer, tempDir } from './testing/server-process.ts';
+
+type Json = Record<string, unknown>;
+const dirs: Array<{ remove(): void }> = [];
+const servers: ServerProcess[] = [];
+
+afterAll(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+function dir(prefix: string): string {
+  const t = tempDir(prefix);
+  dirs.push(t);
+  return t.dir;
+}
+
+async function serve(env: Record<string, string>, args?: string[]): Promise<ServerProcess> {
+  const s = await spawnServer({ env: { DATA_DIR: dir('webui-data-'), ...env }, ...(args ? { args } : {}) });
+  servers.push(s);
+  return s;
+}
+
+function fakeBuild(): string {
+  const d = dir('webui-fe-');
+  writeFileSync(
+    path.join(d, 'index.html'),
+    '<!doctype html><title>app shell</title><script src="/assets/app-7G2KQX9A.js"></script>',
+  );
+  mkdirSync(path.join(d, 'assets'));
+  writeFileSync(path.join(d, 'assets', 'app-7G2KQX9A.js'), 'console.log("app")');
+  writeFileSync(path.join(d, 'favicon.png'), 'png');
+  return d;
+}
+
+describe('--mode all with a frontend build', () => {
+  let s: ServerProcess;
+  beforeAll(async () => {
+    s = await serve({ FRONTEND_BUILD_DIR: fakeBuild() });
+  });
+
+  it('serves index.html with no-cache and hashed assets as immutable', async () => {
+    const index = await call(s.url, 'GET', '/');
+    expect(index.status).toBe(200);
+    expect(index.text).toContain('app shell');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const asset = await call(s.url, 'GET', '/assets/app-7G2KQX9A.js');
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect((await call(s.url, 'GET', '/favicon.png')).headers.get('cache-control')).not.toContain(
+      'immutable',
+    );
+  });
+
+  it('falls back to index.html for client-side routes but not for missing assets or API paths', async () => {
+    const route = await call(s.url, 'GET', '/c/some-chat-id');
+    expect(route.status).toBe(200);
+    expect(route.text).toContain('app shell');
+    expect((await call(s.url, 'GET', '/assets/missing-AAAAAAAA.js')).status).toBe(404);
+    for (const p of ['/api/v1/unknown', '/ollama/unknown/path']) {
+      const r = await call(s.url, 'GET', p);
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({ detail: 'Not Found' });
+    }
+  });
+
+  it('does not serve files outside the build directory', async () => {
+    const r = await fetch(`${s.url}/%2e%2e/%2e%2e/etc/passwd`);
+    expect(await r.text()).not.toContain('root:');
+  });
+
+  it('reports the frontend on /health', async () => {
+    expect((await call(s.url, 'GET', '/health')).body).toEqual({
+      status: true,
+      frontend: { served: true, present: true },
+    });
+  });
+
+  it('sends no CORS headers by default (same-origin only)', async () => {
+    const r = await call(s.url, 'GET', '/api/config', { headers: { origin: 'http://evil.example' } });
+    expect(r.headers.get('access-control-allow-origin')).toBeNull();
+    const pre = await fetch(`${s.url}/api/v1/auths/signin`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('--mode all without a frontend build', () => {
+  let s: ServerProcess;
+  beforeAll(async () => {
+    s = await serve({ FRONTEND_BUILD_DIR: dir('webui-empty-') });
+  });
+
+  it('warns once, keeps the API working, explains on / how to build, and says so on /health', async () => {
+    const warnings = s
+      .logs()
+      .filter((l) => l.level === 40 && String(l.msg).includes('frontend build not found'));
+    expect(warnings).toHaveLength(1);
+    const page = await call(s.url, 'GET', '/');
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.text).toContain('make frontend');
+    expect(page.text).toContain('has not been built');
+    const health = (await call(s.url, 'GET', '/health')).body as { frontend: Json };
+    expect(health.frontend).toMatchObject({ served: true, present: false });
+    expect((await call(s.url, 'GET', '/api/config')).status).toBe(200);
+    expect((await call(s.url, 'GET', '/api/nope')).body).toEqual({ detail: 'Not Found' });
+  });
+});
+
+describe('--mode api', () => {
+  it('serves no static files and does not complain about a missing build', async () => {
+    const s = await serve({ FRONTEND_BUILD_DIR: fakeBuild() }, ['serve', '--mode', 'api']);
+    expect((await call(s.url, 'GET', '/')).status).toBe(404);
+    expect((await call(s.url, 'GET', '/health')).body).toEqual({ status: true, frontend: { served: false } });
+    expect((await call(s.url, 'GET', '/api/config')).status).toBe(200);
+    expect(s.output()).not.toContain('frontend build not found');
+  });
+});
+
+describe('--mode frontend', () => {
+  it('serves the build and forwards /api, /ollama and /health to BACKEND_URL', async () => {
+    const api = await serve({ WEBUI_NAME: 'Backend Name' }, ['serve', '--mode', 'api']);
+    const fe = await spawnServer({
+      env: { FRONTEND_BUILD_DIR: fakeBuild(), BACKEND_URL: api.url },
+      args: ['serve', '--mode', 'frontend'],
+      wait: 'ready',
+    });
+    servers.push(fe);
+    expect((await call(fe.url, 'GET', '/')).text).toContain('app shell');
+    expect((await call(fe.url, 'GET', '/api/config')).body).toMatchObject({ name: 'Backend Name' });
+    // /health comes from the backend, which serves no frontend.
+    expect((await call(fe.url, 'GET', '/health')).body).toMatchObject({ frontend: { served: false } });
+    expect((await call(fe.url, 'GET', '/ollama/api/tags')).status).toBe(401);
+  });
+});
+
+describe('CORS_ALLOW_ORIGIN', () => {
+  it('a list allows exactly those origins, with credentials', async () => {
+    const s = await serve({ CORS_ALLOW_ORIGIN: 'http://localhost:5173;https://app.example.com' });
+    const ok = await call(s.url, 'GET', '/api/config', { headers: { origin: 'http://localhost:5173' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+    const pre = await fetch(`${s.url}/api/v1/auths/signin`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const other = await call(s.url, 'GET', '/api/config', { headers: { origin: 'http://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('* allows any origin without credentials, and warns', async () => {
+    const s = await serve({ CORS_ALLOW_ORIGIN: '*' });
+    const r = await call(s.url, 'GET', '/api/config', { headers: { origin: 'http://anything.example' } });
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    expect(r.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(s.logs().some((l) => l.level === 40 && String(l.msg).includes('CORS_ALLOW_ORIGIN=*'))).toBe(true);
+  });
+});
+
+describe('startup errors', () => {
+  it.each([
+    [{ PORT: 'eighty' }, /^webui: PORT: expected a whole number/],
+    [{ JWT_EXPIRES_IN: 'forever' }, /^webui: JWT_EXPIRES_IN: expected a duration/],
+    [{ DATABASE_URL: 'mysql://x' }, /^webui: DATABASE_URL: expected postgres:\/\//],
+    [{ CORS_ALLOW_ORIGIN: 'not a url' }, /^webui: CORS_ALLOW_ORIGIN: /],
+    [
+      { WEBUI_MANAGED_SETTINGS: 'PORT' },
+      /^webui: WEBUI_MANAGED_SETTINGS: "PORT" is not a runtime-changeable setting/,
+    ],
+    [{ DEFAULT_USER_ROLE: 'root' }, /^webui: DEFAULT_USER_ROLE: expected one of pending, user, admin/],
+  ])('%o stops with one line naming the variable and exit code 2', async (env, line) => {
+    const r = await runToExit({ DATA_DIR: dir('webui-bad-'), ...env });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(line);
+  });
+
+  it('requires BACKEND_URL in --mode frontend', async () => {
+    const r = await runToExit({}, ['serve', '--mode', 'frontend']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^webui: BACKEND_URL: required with --mode frontend/);
+  });
+
+  it('refuses an unknown mode or command', async () => {
+    expect((await runToExit({}, ['serve', '--mode', 'both'])).stderr).toMatch(
+      /^webui: --mode: expected one of all, api, frontend/,
+    );
+    expect((await runToExit({}, ['start'])).code).toBe(2);
+  });
+
+  it('keeps the generated secret key in DATA_DIR with mode 0600 and never logs it', async () => {
+    const data = dir('webui-key-');
+    const s = await spawnServer({ env: { DATA_DIR: data } });
+    servers.push(s);
+    const { readFileSync, statSync } = await import('node:fs');
+    const file = path.join(data, '.webui_secret_key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const key = readFileSync(file, 'utf8').trim();
+    expect(key.length).toBeGreaterThanOrEqual(32);
+    expect(s.output()).not.toContain(key);
+  });
+});
