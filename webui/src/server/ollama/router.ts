@@ -238,7 +238,8 @@ export const OLLAMA_PREFIX = '/ollama';
 /** The routes for /openapi.json (full paths, Koa syntax, with the body schemas that validate them). */
 export const ollamaRouteDocs: readonly RouteDoc[] = OLLAMA_ROUTES.map((r) => ({
   method: r.method,
-  path: `${OLLAMA_PREFIX}${r.path === '/' ? '/' : r.path}`,
+  // Koa's router registers the prefix root as `/ollama`.
+  path: r.path === '/' ? OLLAMA_PREFIX : `${OLLAMA_PREFIX}${r.path}`,
   summary: r.summary,
   access: r.access,
   tag: 'ollama',

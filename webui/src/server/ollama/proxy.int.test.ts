@@ -1,0 +1,197 @@
+/**
+ * The /ollama proxy inside the real `webui serve` process (SQLite), with real
+ * accounts and tokens, against the fake Ollama; and `--mode frontend`
+ * forwarding a stream through a second process.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../../../../test/fake-ollama/fake-ollama.ts';
+import { call } from '../testing/backends.ts';
+import { type ServerProcess, spawnServer, tempDir } from '../testing/server-process.ts';
+
+const SECRET = 'ollama-proxy-integration-secret-0123456789';
+const PASSWORD = 'correct horse battery';
+const data = tempDir('webui-ollama-int-');
+const noFrontend = tempDir('webui-ollama-nofe-');
+
+let fake: FakeOllama;
+let second: FakeOllama;
+let api: ServerProcess;
+let frontend: ServerProcess;
+const tokens: Record<'admin' | 'user' | 'pending', string> = { admin: '', user: '', pending: '' };
+
+async function closedLoopbackPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+beforeAll(async () => {
+  fake = await startFakeOllama({ slowTokenDelayMs: 60_000 });
+  second = await startFakeOllama({ models: [{ name: 'mistral:7b', kind: 'normal' }] });
+  api = await spawnServer({
+    args: ['serve', '--mode', 'api'],
+    env: {
+      WEBUI_SECRET_KEY: SECRET,
+      DATA_DIR: data.dir,
+      FRONTEND_BUILD_DIR: noFrontend.dir,
+      OLLAMA_BASE_URL: fake.url,
+      WEBUI_MANAGED_SETTINGS: 'ENABLE_OLLAMA_API',
+    },
+  });
+  const signup = await call(api.url, 'POST', '/api/v1/auths/signup', {
+    body: { name: 'Admin', email: 'admin@example.com', password: PASSWORD },
+  });
+  tokens.admin = (signup.body as { token: string }).token;
+  for (const role of ['user', 'pending'] as const) {
+    const add = await call(api.url, 'POST', '/api/v1/auths/add', {
+      token: tokens.admin,
+      body: { name: role, email: `${role}@example.com`, password: PASSWORD, role },
+    });
+    expect(add.status).toBe(200);
+    const signin = await call(api.url, 'POST', '/api/v1/auths/signin', {
+      body: { email: `${role}@example.com`, password: PASSWORD },
+    });
+    tokens[role] = (signin.body as { token: string }).token;
+  }
+  frontend = await spawnServer({
+    args: ['serve', '--mode', 'frontend'],
+    env: { BACKEND_URL: api.url, FRONTEND_BUILD_DIR: noFrontend.dir, DATA_DIR: data.dir },
+    wait: 'health',
+  });
+});
+
+afterAll(async () => {
+  await frontend?.stop();
+  await api?.stop();
+  await fake?.close();
+  await second?.close();
+  data.remove();
+  noFrontend.remove();
+});
+
+const chatBody = (model: string, extra: object = {}) =>
+  JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+describe('/ollama in the real server', () => {
+  it('enforces the auth levels with real sessions', async () => {
+    expect((await call(api.url, 'GET', '/ollama/api/tags')).status).toBe(401);
+    expect((await call(api.url, 'GET', '/ollama/api/tags', { token: tokens.pending })).status).toBe(403);
+    expect((await call(api.url, 'GET', '/ollama/api/tags', { token: tokens.user })).status).toBe(200);
+    expect((await call(api.url, 'GET', '/ollama/api/version')).status).toBe(200);
+    const pull = { body: { model: 'phi3', stream: false } };
+    expect((await call(api.url, 'POST', '/ollama/api/pull', { token: tokens.user, ...pull })).status).toBe(
+      403,
+    );
+    expect((await call(api.url, 'POST', '/ollama/api/pull', { token: tokens.admin, ...pull })).status).toBe(
+      200,
+    );
+    expect((await call(api.url, 'GET', '/ollama/config', { token: tokens.user })).status).toBe(403);
+  });
+
+  it('streams the first chunk before the upstream finished, and aborts upstream on disconnect', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${api.url}/ollama/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
+      body: chatBody('slow', { options: { seed: 7001 } }),
+      signal: ac.signal,
+    });
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const first = await (res.body as ReadableStream<Uint8Array>).getReader().read();
+    expect(JSON.parse(new TextDecoder().decode(first.value))).toMatchObject({
+      message: { content: 'Hello' },
+    });
+    const upstream = await fake.waitFor(
+      (r) => (r.body as { options?: { seed?: number } }).options?.seed === 7001,
+    );
+    expect(upstream.finished).toBe(false);
+    expect(upstream.headers.authorization).toBeUndefined();
+    ac.abort();
+    await fake.waitFor((r) => r === upstream && r.aborted);
+  });
+
+  it('applies an admin change of the connection list at once', async () => {
+    const update = await call(api.url, 'POST', '/ollama/config/update', {
+      token: tokens.admin,
+      body: { OLLAMA_BASE_URLS: [fake.url, second.url] },
+    });
+    expect(update.status).toBe(200);
+    const tags = await call(api.url, 'GET', '/ollama/api/tags', { token: tokens.user });
+    const models = (tags.body as { models: { model: string; urls: number[] }[] }).models;
+    expect(models.find((m) => m.model === 'mistral:7b')?.urls).toEqual([1]);
+    const chat = await fetch(`${api.url}/ollama/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.user}` },
+      body: chatBody('mistral:7b', { stream: false }),
+    });
+    expect(chat.status).toBe(200);
+    expect(second.requests.some((r) => r.path === '/api/chat')).toBe(true);
+  });
+
+  it('refuses to change a managed setting with 409 from the config store', async () => {
+    const res = await call(api.url, 'POST', '/ollama/config/update', {
+      token: tokens.admin,
+      body: { ENABLE_OLLAMA_API: false },
+    });
+    expect(res.status).toBe(409);
+    expect((res.body as { detail: string }).detail).toContain('ENABLE_OLLAMA_API');
+    const cfg = await call(api.url, 'GET', '/ollama/config', { token: tokens.admin });
+    expect(cfg.body).toMatchObject({ ENABLE_OLLAMA_API: true, MANAGED: ['ENABLE_OLLAMA_API'] });
+  });
+
+  it('answers an unreachable loopback Ollama with 502 and the container hint', async () => {
+    const port = await closedLoopbackPort();
+    await call(api.url, 'POST', '/ollama/config/update', {
+      token: tokens.admin,
+      body: { OLLAMA_BASE_URLS: [`http://localhost:${port}`] },
+    });
+    const res = await call(api.url, 'POST', '/ollama/api/chat', {
+      token: tokens.user,
+      body: { model: 'llama3.2', messages: [] },
+    });
+    expect(res.status).toBe(502);
+    expect((res.body as { detail: string }).detail).toMatch(
+      /^Ollama unreachable at http:\/\/localhost:\d+: .*host\.docker\.internal/,
+    );
+    await call(api.url, 'POST', '/ollama/config/update', {
+      token: tokens.admin,
+      body: { OLLAMA_BASE_URLS: [fake.url] },
+    });
+  });
+});
+
+describe('--mode frontend forwarding', () => {
+  it('forwards a streaming chat from the API process chunk by chunk, and the disconnect back', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${frontend.url}/ollama/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
+      body: chatBody('slow', { options: { seed: 7002 } }),
+      signal: ac.signal,
+    });
+    expect(res.status).toBe(200);
+    const first = await (res.body as ReadableStream<Uint8Array>).getReader().read();
+    expect(JSON.parse(new TextDecoder().decode(first.value))).toMatchObject({
+      message: { content: 'Hello' },
+    });
+    const upstream = await fake.waitFor(
+      (r) => (r.body as { options?: { seed?: number } }).options?.seed === 7002,
+    );
+    expect(upstream.finished).toBe(false);
+    ac.abort();
+    await fake.waitFor((r) => r === upstream && r.aborted);
+  });
+
+  it('keeps the session cookie of a sign-in', async () => {
+    const res = await fetch(`${frontend.url}/api/v1/auths/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'user@example.com', password: PASSWORD }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('token='))).toBe(true);
+  });
+});
