@@ -17,8 +17,8 @@ import { type AuditEvent, readAuditLog, renderAuditPolicy } from './audit.ts';
 import { type ControlPlaneBinaries, findBinaries } from './binaries.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { createControlPlanePki } from './pki.ts';
-import { freePort, get, responseStatus, sleep, type TlsClientOptions } from './probe.ts';
-import { logTail, type ManagedProcess, startProcess } from './process-group.ts';
+import { freePorts, get, responseStatus, sleep, type TlsClientOptions } from './probe.ts';
+import { logTail, type ManagedProcess, registerExitCleanup, startProcess } from './process-group.ts';
 
 export type { AuditEvent } from './audit.ts';
 export type { TlsClientOptions } from './probe.ts';
@@ -266,7 +266,15 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
   const started = Date.now();
   const ownsDir = !opts.dir;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'webui-envtest-'));
-  const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const removeDir = () => {
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+  };
+  const unregisterCleanup = registerExitCleanup(removeDir);
+  // A reused dir (dev-cluster, a retry) starts from scratch: etcd data from
+  // another plane would carry that plane's member URLs and objects.
+  for (const stale of ['etcd', 'logs', 'audit.log'])
+    rmSync(join(dir, stale), { recursive: true, force: true });
+  const [etcdPort = 0, peerPort = 0, apiPort = 0] = await freePorts(3);
   const server = `https://127.0.0.1:${apiPort}`;
   const etcdServer = `http://127.0.0.1:${etcdPort}`;
   const { layout, caPem, adminTls } = writeState(dir, server, Boolean(opts.auditLog));
@@ -285,7 +293,8 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
       await controllerManager?.stop();
       await apiServer?.stop();
       await etcd?.stop();
-      if (ownsDir) rmSync(dir, { recursive: true, force: true });
+      removeDir();
+      unregisterCleanup();
     })();
     return stopping;
   };

@@ -23,7 +23,26 @@ export interface ManagedProcess {
 }
 
 const liveGroups = new Set<number>();
+const exitCleanups = new Set<() => void>();
 let hooksInstalled = false;
+
+/** Runs fn (synchronously) at process exit, after the process groups were killed. Returns an unregister function. */
+export function registerExitCleanup(fn: () => void): () => void {
+  installExitHooks();
+  exitCleanups.add(fn);
+  return () => exitCleanups.delete(fn);
+}
+
+function runExitCleanups(): void {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+  for (const fn of exitCleanups) {
+    try {
+      fn();
+    } catch {
+      // Best effort while exiting.
+    }
+  }
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -36,15 +55,13 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', () => {
-    for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-  });
+  process.on('exit', runExitCleanups);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
       // Someone else (dev-cluster, a test runner) handles the signal and
       // will stop us properly; the 'exit' hook is the backstop.
       if (process.listenerCount(signal) > 1) return;
-      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+      runExitCleanups();
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal); // default action: terminate
     };
