@@ -10,6 +10,7 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE as OPERATOR_USAGE } from '../../operator/src/config.ts';
 import { CRD_SOURCE } from '../../scripts/chart-generate.ts';
 import { applyCrdFile, type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
 import {
@@ -107,6 +108,13 @@ describe('helm lint and values schema (no cluster)', () => {
     expect(roles.sort()).toEqual(['team-a/x-webui-operator', 'team-a/x-webui-operator-leader-election']);
     const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
     expect(config.data.WATCH_NAMESPACES).toBe('team-a');
+  });
+
+  it('configures the operator only with settings it reads', async () => {
+    const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR]));
+    const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    const envNames = new Set([...OPERATOR_USAGE.matchAll(/\b([A-Z][A-Z0-9_]{3,})\b/g)].map((m) => m[1]));
+    for (const key of Object.keys(config.data)) expect(envNames, `operator reads ${key}`).toContain(key);
   });
 
   it('cluster mode watches every namespace with a ClusterRole', async () => {

@@ -2,6 +2,7 @@
 // never touch the developer's ~/.config/helm.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -80,3 +81,16 @@ export const ciValuesFiles = ['default', 'namespaced', 'with-webui', 'ha'].map((
   name,
   path: join(CHART_DIR, 'ci', `${name}-values.yaml`),
 }));
+
+/** A free loopback TCP port (for the operator's HTTP server in tests). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}

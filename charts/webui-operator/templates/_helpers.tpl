@@ -90,30 +90,33 @@ watchNamespaces or else the release namespace in namespace scope.
 {{- end -}}
 
 {{/*
-The permissions the operator's reconciler needs in each namespace it watches. Derived from the
-operator's API calls (operator/src); test/chart/rbac.int.test.ts runs the real operator with exactly
-these rules and shows it converges, and that it does not without the secrets rule.
+The permissions the operator's reconciler needs in each namespace it watches, and no more, read off its
+API calls (operator/src/controller): informers list+watch the WebUIs and the owned kinds; children are
+server-side applied (patch, plus create for the first apply); the generated secret key and referenced
+Secrets are read (get); status is a server-side apply patch on webuis/status; Events are created.
+test/chart/rbac.int.test.ts runs the real operator with exactly these rules and shows it converges,
+and that it does not without the secrets rule.
 */}}
 {{- define "webui-operator.rules" -}}
 - apiGroups: ["webui.dev"]
   resources: ["webuis"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
 - apiGroups: ["webui.dev"]
   resources: ["webuis/status"]
-  verbs: ["get", "patch"]
+  verbs: ["patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["services", "persistentvolumeclaims"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end -}}

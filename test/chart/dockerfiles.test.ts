@@ -1,0 +1,192 @@
+// No container engine runs here, so the Dockerfiles are checked statically: base image, non-root user,
+// healthcheck and OCI labels, and that everything the entry points import at runtime (relative files and
+// npm packages) is actually in the final image.
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UID as WEBUI_POD_UID } from '../../operator/src/render/backend.ts';
+import { buildArgs, imageBuilds } from '../../scripts/build-images.ts';
+import { REPO_ROOT, readImageNames } from '../../scripts/image-names.ts';
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Stages of a Dockerfile, each a list of instructions (comments dropped, continuations joined). */
+function parseDockerfile(text: string): { args: Record<string, string>; stages: Instruction[][] } {
+  const logical = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const args: Record<string, string> = {};
+  const stages: Instruction[][] = [];
+  for (const line of logical) {
+    const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    const ins = { op: op.toUpperCase(), args: rest.trim() };
+    if (ins.op === 'FROM') stages.push([]);
+    if (stages.length === 0 && ins.op === 'ARG') {
+      const [k, v = ''] = ins.args.split('=');
+      args[k ?? ''] = v;
+      continue;
+    }
+    stages.at(-1)?.push(ins);
+  }
+  return { args, stages };
+}
+
+const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
+const pkg = JSON.parse(read('package.json')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+/** Every file reachable by relative imports from `entry`, and every package it imports. */
+function importGraph(entry: string): { files: string[]; packages: string[] } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (abs: string) => {
+    if (files.has(abs)) return;
+    if (!existsSync(abs)) throw new Error(`${relative(REPO_ROOT, abs)} is imported but does not exist`);
+    files.add(abs);
+    const src = readFileSync(abs, 'utf8');
+    // Static imports and re-exports; `import type` is erased at runtime and needs nothing.
+    const re = /^\s*(?:import|export)\s+(?!type\b)(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
+    const dynamic = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+    for (const m of [...src.matchAll(re), ...src.matchAll(dynamic)]) {
+      const spec = m[1] ?? '';
+      if (spec.startsWith('.')) visit(resolve(dirname(abs), spec));
+      else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
+        const parts = spec.split('/');
+        packages.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? spec));
+      }
+    }
+  };
+  visit(join(REPO_ROOT, entry));
+  return { files: [...files].map((f) => relative(REPO_ROOT, f)).sort(), packages: [...packages].sort() };
+}
+
+/** Repository paths the final stage COPYs from the build context (not from another stage). */
+function copiedFromContext(stage: Instruction[]): string[] {
+  return stage
+    .filter((i) => i.op === 'COPY' && !/--from=/.test(i.args))
+    .flatMap((i) => {
+      const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+      return parts.slice(0, -1);
+    });
+}
+
+const images = [
+  {
+    name: 'webui',
+    dockerfile: 'webui/Dockerfile',
+    entry: 'webui/bin/webui.ts',
+    sourcesFromBuildStage: ['webui/'],
+  },
+  {
+    name: 'operator',
+    dockerfile: 'operator/Dockerfile',
+    entry: 'operator/bin/webui-operator.ts',
+    sourcesFromBuildStage: [],
+  },
+] as const;
+
+for (const image of images) {
+  describe(image.dockerfile, () => {
+    const { args, stages } = parseDockerfile(read(image.dockerfile));
+    const final = stages.at(-1) ?? [];
+    const ops = (op: string) => final.filter((i) => i.op === op);
+
+    it('builds every stage on node:24-slim', () => {
+      expect(args.NODE_IMAGE).toBe('node:24-slim');
+      expect(stages.length).toBeGreaterThanOrEqual(2);
+      for (const stage of stages) {
+        const from = stage[0]?.args.split(/\s+/)[0];
+        expect(from).toBe(`\${NODE_IMAGE}`);
+      }
+    });
+
+    it('runs as a numeric non-root user', () => {
+      const user = ops('USER').at(-1)?.args ?? '';
+      const [uid] = user.split(':');
+      expect(uid).toMatch(/^\d+$/);
+      expect(Number(uid)).toBeGreaterThan(0);
+      // The operator's WebUI pods and the chart's operator pods run as this uid.
+      expect(Number(uid)).toBe(WEBUI_POD_UID);
+    });
+
+    it('has a healthcheck and the OCI labels', () => {
+      expect(ops('HEALTHCHECK')).toHaveLength(1);
+      expect(ops('HEALTHCHECK')[0]?.args).toMatch(/CMD \[/);
+      const labels = ops('LABEL')
+        .map((l) => l.args)
+        .join(' ');
+      for (const key of ['title', 'description', 'version', 'revision', 'source', 'licenses']) {
+        expect(labels).toContain(`org.opencontainers.image.${key}=`);
+      }
+    });
+
+    it('ships every file and package its entry point imports', () => {
+      const graph = importGraph(image.entry);
+      const shipped = [...copiedFromContext(final), ...image.sourcesFromBuildStage];
+      for (const file of graph.files) {
+        expect(
+          shipped.some((p) => file.startsWith(p)),
+          `${file} (imported by ${image.entry}) is copied into the image`,
+        ).toBe(true);
+        expect(file, `${file} is not excluded by .dockerignore`).not.toMatch(/\.(int\.|browser\.)?test\.ts$/);
+      }
+      // The final image has production dependencies only.
+      for (const name of graph.packages) {
+        expect(pkg.dependencies[name], `${name} is a production dependency`).toBeDefined();
+      }
+    });
+  });
+}
+
+describe('webui/Dockerfile specifics', () => {
+  const { stages } = parseDockerfile(read('webui/Dockerfile'));
+  const final = stages.at(-1) ?? [];
+  it('builds the frontend in and keeps data on the /data volume', () => {
+    expect(stages[0]?.some((i) => i.op === 'RUN' && i.args.includes('webui/scripts/build-frontend.ts'))).toBe(
+      true,
+    );
+    expect(final.some((i) => i.op === 'VOLUME' && i.args.includes('/data'))).toBe(true);
+    expect(final.some((i) => i.op === 'ENV' && /DATA_DIR=\/data/.test(i.args))).toBe(true);
+  });
+  it('puts `webui` on PATH, the command the operator runs', () => {
+    expect(final.some((i) => i.op === 'RUN' && i.args.includes('/usr/local/bin/webui'))).toBe(true);
+    expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe('["webui"]');
+  });
+});
+
+describe('make images', () => {
+  it('tags both images with the names and version from package.json', () => {
+    const names = readImageNames();
+    const builds = imageBuilds(names);
+    expect(builds.map((b) => b.ref)).toEqual([
+      `${names.webui.repository}:${names.version}`,
+      `${names.operator.repository}:${names.version}`,
+    ]);
+    expect(buildArgs(builds[0]!, names.version, 'abc')).toEqual([
+      'build',
+      '--file',
+      'webui/Dockerfile',
+      '--tag',
+      builds[0]!.ref,
+      '--build-arg',
+      `VERSION=${names.version}`,
+      '--build-arg',
+      'REVISION=abc',
+      '.',
+    ]);
+  });
+
+  it('.dockerignore keeps host build outputs and secrets-prone dirs out of the context', () => {
+    const ignored = read('.dockerignore').split('\n');
+    for (const p of ['node_modules', '.git', 'bin', 'data', 'webui/frontend-dist'])
+      expect(ignored).toContain(p);
+  });
+});

@@ -1,0 +1,342 @@
+// RBAC proven, not assumed: the chart is installed into a real API server (RBAC on), and the real operator
+// process runs with a token of the chart's ServiceAccount and the settings from the chart's ConfigMap.
+// It must reconcile a WebUI fully (children, status, Events) in cluster scope and in namespace scope, and
+// it must NOT converge when the chart's Role loses the permission to write Secrets.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  NetworkingV1Api,
+  RbacAuthorizationV1Api,
+  type V1PolicyRule,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CONDITION_TYPES } from '../../operator/src/api/v1alpha1/webui.ts';
+import { readAuditLog } from '../harness/audit.ts';
+import { type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
+import { sleep } from '../harness/probe.ts';
+import { type ManagedProcess, startProcess } from '../harness/process-group.ts';
+import { CHART_DIR, freePort, type HelmRunner, helmRunner } from './helm.ts';
+
+const OPERATOR_BIN = join(CHART_DIR, '../../operator/bin/webui-operator.ts');
+const WEBUI = { group: 'webui.dev', version: 'v1alpha1', plural: 'webuis' };
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+interface WebUIObject {
+  metadata: { generation?: number; uid?: string };
+  status?: { observedGeneration?: number; conditions?: Condition[] };
+}
+
+let cp: ControlPlane;
+let h: HelmRunner;
+let work: string;
+
+// Every request a ServiceAccount makes (reads too) is audited, so the test can compare what the operator
+// did with what the chart granted it.
+const AUDIT_POLICY = stringify({
+  apiVersion: 'audit.k8s.io/v1',
+  kind: 'Policy',
+  // Watches are long-running: they are logged at ResponseStarted, long before they complete.
+  omitStages: ['RequestReceived', 'Panic'],
+  rules: [{ level: 'Metadata', userGroups: ['system:serviceaccounts'] }, { level: 'None' }],
+});
+let auditLog: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'chart-rbac-'));
+  const policy = join(work, 'audit-policy.yaml');
+  auditLog = join(work, 'audit.log');
+  writeFileSync(policy, AUDIT_POLICY);
+  cp = await startControlPlane({
+    extraApiServerArgs: [
+      `--audit-policy-file=${policy}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-format=json',
+      '--audit-log-mode=blocking',
+      '--audit-log-maxbackup=0',
+    ],
+  });
+  h = helmRunner(cp.kubeconfigPath);
+});
+afterAll(async () => {
+  h?.cleanup();
+  await cp?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** helm install of the chart; returns the ServiceAccount and ConfigMap names it created. */
+async function install(release: string, namespace: string, args: string[]) {
+  await h.helmOk(['install', release, CHART_DIR, '-n', namespace, '--create-namespace', ...args]);
+  return { serviceAccount: `${release}-webui-operator`, configMap: `${release}-webui-operator-config` };
+}
+
+/** The operator process, configured like the chart's pod: the chart's ConfigMap as env, the SA's token. */
+async function runOperator(
+  name: string,
+  namespace: string,
+  chart: { serviceAccount: string; configMap: string },
+) {
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  const token = await core.createNamespacedServiceAccountToken({
+    name: chart.serviceAccount,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const kubeconfig = join(work, `${name}.kubeconfig`);
+  writeFileSync(kubeconfig, cp.kubeconfigYamlForToken(token.status?.token ?? ''), { mode: 0o600 });
+  const config = await core.readNamespacedConfigMap({ name: chart.configMap, namespace });
+  const httpPort = await freePort();
+  const logPath = join(work, `${name}.log`);
+  const proc = startProcess(`operator-${name}`, process.execPath, [OPERATOR_BIN], {
+    logPath,
+    env: {
+      PATH: process.env.PATH,
+      ...config.data,
+      // What the Deployment adds: the downward API, and the port (a free one here, not the chart's 8080).
+      POD_NAME: `${name}-pod`,
+      POD_NAMESPACE: namespace,
+      HTTP_PORT: String(httpPort),
+      KUBECONFIG: kubeconfig,
+    },
+  });
+  return { proc, logPath, httpPort, log: () => readFileSync(logPath, 'utf8') };
+}
+
+async function waitFor<T>(
+  what: string,
+  proc: ManagedProcess,
+  logPath: string,
+  fn: () => Promise<T | undefined>,
+) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitInfo)
+      throw new Error(
+        `operator exited (${JSON.stringify(proc.exitInfo)}) while waiting for ${what}:\n${readFileSync(logPath, 'utf8').slice(-3000)}`,
+      );
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; operator log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`,
+      );
+    await sleep(250);
+  }
+}
+
+async function createWebUI(namespace: string, name: string): Promise<void> {
+  await cp.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    ...WEBUI,
+    namespace,
+    body: {
+      apiVersion: 'webui.dev/v1alpha1',
+      kind: 'WebUI',
+      metadata: { name, namespace },
+      // .invalid never resolves: OllamaReachable is False, which the operator reports and carries on.
+      spec: {
+        ollama: { baseUrl: 'http://ollama.invalid:11434' },
+        ingress: { enabled: true, host: `${name}.example.test` },
+      },
+    },
+  });
+}
+
+async function readWebUI(namespace: string, name: string): Promise<WebUIObject> {
+  return (await cp.kubeConfig
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({ ...WEBUI, namespace, name })) as WebUIObject;
+}
+
+/** The children of a WebUI that do not exist (yet). */
+async function missingChildren(namespace: string, name: string): Promise<string[]> {
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+  const net = cp.kubeConfig.makeApiClient(NetworkingV1Api);
+  const checks: [string, () => Promise<unknown>][] = [
+    [
+      `Deployment ${name}-backend`,
+      () => apps.readNamespacedDeployment({ name: `${name}-backend`, namespace }),
+    ],
+    [
+      `Deployment ${name}-frontend`,
+      () => apps.readNamespacedDeployment({ name: `${name}-frontend`, namespace }),
+    ],
+    [`Service ${name}-backend`, () => core.readNamespacedService({ name: `${name}-backend`, namespace })],
+    [`Service ${name}-frontend`, () => core.readNamespacedService({ name: `${name}-frontend`, namespace })],
+    [`Secret ${name}-secret-key`, () => core.readNamespacedSecret({ name: `${name}-secret-key`, namespace })],
+    [
+      `PersistentVolumeClaim ${name}-data`,
+      () => core.readNamespacedPersistentVolumeClaim({ name: `${name}-data`, namespace }),
+    ],
+    [`Ingress ${name}`, () => net.readNamespacedIngress({ name, namespace })],
+  ];
+  const missing: string[] = [];
+  for (const [what, read] of checks) {
+    try {
+      await read();
+    } catch {
+      missing.push(what);
+    }
+  }
+  return missing;
+}
+
+async function eventReasons(namespace: string, name: string): Promise<string[]> {
+  const events = await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.kind=WebUI,involvedObject.name=${name}`,
+  });
+  return events.items.map((e) => e.reason ?? '');
+}
+
+/** Waits for the status the operator writes for the current generation; returns it. */
+async function statusWritten(op: Awaited<ReturnType<typeof runOperator>>, namespace: string, name: string) {
+  return waitFor(`status of ${namespace}/${name}`, op.proc, op.logPath, async () => {
+    const w = await readWebUI(namespace, name);
+    const ready = w.status?.conditions?.find((c) => c.type === 'Ready');
+    return w.status?.observedGeneration === w.metadata.generation && ready ? w : undefined;
+  });
+}
+
+async function proveConverges(op: Awaited<ReturnType<typeof runOperator>>, namespace: string, name: string) {
+  await createWebUI(namespace, name);
+  await waitFor(`children of ${namespace}/${name}`, op.proc, op.logPath, async () =>
+    (await missingChildren(namespace, name)).length === 0 ? true : undefined,
+  );
+  const w = await statusWritten(op, namespace, name);
+  const types = (w.status?.conditions ?? []).map((c) => c.type).sort();
+  expect(types).toEqual([...CONDITION_TYPES].sort());
+  expect(w.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+  const reasons = await waitFor(`events of ${namespace}/${name}`, op.proc, op.logPath, async () => {
+    const r = await eventReasons(namespace, name);
+    return r.includes('Created') ? r : undefined;
+  });
+  expect(reasons).not.toContain('ApplyFailed');
+  expect(op.log()).not.toMatch(/forbidden/i);
+}
+
+/** "group/resource[/subresource] verb" for every verb of every resource a set of rules grants. */
+function granted(rules: V1PolicyRule[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of rules)
+    for (const g of r.apiGroups ?? [])
+      for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}/${res} ${v}`);
+  return out;
+}
+
+/**
+ * The same triples for the requests `username` made, from the audit log. A server-side apply that
+ * creates its object (201) needs the create verb too: the API server authorizes it as a create.
+ */
+async function used(username: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const e of await readAuditLog(auditLog)) {
+    if (e.user.username !== username || !e.objectRef?.resource) continue;
+    const o = e.objectRef;
+    const res = `${o.apiGroup ?? ''}/${o.resource}${o.subresource ? `/${o.subresource}` : ''}`;
+    out.add(`${res} ${e.verb}`);
+    if (e.verb === 'patch' && e.responseStatus?.code === 201) out.add(`${res} create`);
+  }
+  return out;
+}
+
+describe('the operator with the chart’s RBAC, against a real API server', () => {
+  it('cluster scope: reconciles a WebUI in another namespace fully', async () => {
+    const chart = await install('wo', 'webui-system', []);
+    await h.kubectl(['create', 'namespace', 'team-a']);
+    const op = await runOperator('cluster', 'webui-system', chart);
+    try {
+      await proveConverges(op, 'team-a', 'chat');
+      // Leader election ran on the chart's leader-election Role.
+      const lease = await cp.kubeConfig
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: 'wo-webui-operator', namespace: 'webui-system' });
+      expect(lease.spec?.holderIdentity).toContain('cluster-pod');
+
+      // Nothing more: every verb the chart grants was used by this run (and, as no request was
+      // forbidden, everything used was granted). A Lease renewal is an update: wait for the first one.
+      const user = 'system:serviceaccount:webui-system:wo-webui-operator';
+      const uses = await waitFor('a Lease renewal', op.proc, op.logPath, async () => {
+        const u = await used(user);
+        return u.has('coordination.k8s.io/leases update') ? u : undefined;
+      });
+      const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+      const rules = [
+        ...((await rbac.readClusterRole({ name: 'wo-webui-operator' })).rules ?? []),
+        ...((
+          await rbac.readNamespacedRole({
+            name: 'wo-webui-operator-leader-election',
+            namespace: 'webui-system',
+          })
+        ).rules ?? []),
+      ];
+      const unused = [...granted(rules)].filter((g) => !uses.has(g));
+      expect(unused, 'granted but never used by the operator').toEqual([]);
+      const ungranted = [...uses].filter((u) => !granted(rules).has(u));
+      expect(ungranted, 'used but not granted').toEqual([]);
+    } finally {
+      await op.proc.stop();
+    }
+  });
+
+  it('namespace scope: reconciles a WebUI in its own namespace with only a Role', async () => {
+    const chart = await install('ns', 'team-b', ['--set', 'crds.install=false', '--set', 'scope=namespace']);
+    const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await expect(rbac.readClusterRole({ name: 'ns-webui-operator' })).rejects.toThrow();
+    const op = await runOperator('namespaced', 'team-b', chart);
+    try {
+      await proveConverges(op, 'team-b', 'chat');
+    } finally {
+      await op.proc.stop();
+    }
+  });
+
+  it('fails to converge when the Role loses create/patch on secrets', async () => {
+    const chart = await install('broken', 'team-c', [
+      '--set',
+      'crds.install=false',
+      '--set',
+      'scope=namespace',
+    ]);
+    const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    const role = await rbac.readNamespacedRole({ name: 'broken-webui-operator', namespace: 'team-c' });
+    const rules: V1PolicyRule[] = (role.rules ?? []).map((r) =>
+      r.resources?.includes('secrets')
+        ? { ...r, verbs: r.verbs.filter((v) => v !== 'create' && v !== 'patch') }
+        : r,
+    );
+    expect(rules).not.toEqual(role.rules);
+    await rbac.replaceNamespacedRole({
+      name: 'broken-webui-operator',
+      namespace: 'team-c',
+      body: { ...role, rules },
+    });
+
+    const op = await runOperator('broken', 'team-c', chart);
+    try {
+      await createWebUI('team-c', 'chat');
+      const w = await waitFor('a Degraded status', op.proc, op.logPath, async () => {
+        const cur = await readWebUI('team-c', 'chat');
+        const degraded = cur.status?.conditions?.find((c) => c.type === 'Degraded');
+        return degraded?.status === 'True' ? degraded : undefined;
+      });
+      expect(w.message).toMatch(/Secret chat-secret-key/);
+      expect(w.message).toMatch(/forbidden/i);
+      expect(await missingChildren('team-c', 'chat')).toContain('Secret chat-secret-key');
+      expect(op.log()).toMatch(/forbidden/i);
+      expect(await eventReasons('team-c', 'chat')).toContain('ApplyFailed');
+    } finally {
+      await op.proc.stop();
+    }
+  });
+});
