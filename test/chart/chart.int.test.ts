@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE as OPERATOR_USAGE } from '../../operator/src/config.ts';
 import { CRD_SOURCE } from '../../scripts/chart-generate.ts';
-import { applyCrdFile, type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
+import { type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
 import {
   CHART_DIR,
   ciValuesFiles,
@@ -271,7 +271,16 @@ describe('against a real API server', () => {
   describe('helm template output, validated by a server-side dry-run', () => {
     beforeAll(async () => {
       // The WebUI in with-webui needs its CRD (normally still there, kept by the uninstall above).
-      await applyCrdFile(cp, CRD_SOURCE);
+      // kubectl, not a typed client: client-node's typed CRD model drops `enum` and CEL rules.
+      const applied = await h.kubectl(['apply', '--server-side', '--force-conflicts', '-f', CRD_SOURCE]);
+      expect(applied.code, applied.stderr).toBe(0);
+      const established = await h.kubectl([
+        'wait',
+        '--for=condition=Established',
+        `crd/${CRD_NAME}`,
+        '--timeout=30s',
+      ]);
+      expect(established.code, established.stderr).toBe(0);
     });
 
     for (const values of ciValuesFiles) {
@@ -299,6 +308,24 @@ describe('against a real API server', () => {
           expect(r.stdout).toContain('webui.webui.dev/chat serverside-applied (server dry run)');
       });
     }
+
+    it("the API server applies the CRD's CEL rules to the rendered WebUI", async () => {
+      await h.kubectl(['create', 'namespace', 'dry-cel']);
+      const rendered = await h.helmOk([
+        'template',
+        'dry',
+        CHART_DIR,
+        '-n',
+        'dry-cel',
+        '--set',
+        'webui.create=true',
+        '--set',
+        'webui.spec.ollama.baseUrl=ftp://nope',
+      ]);
+      const r = await h.kubectl(DRY_RUN_APPLY('dry-cel'), rendered);
+      expect(r.stdout + r.stderr, 'kubectl output').toContain('must be an http(s) URL');
+      expect(r.code).not.toBe(0);
+    });
 
     it('the API server refuses a WebUI spec the CRD forbids, so the dry-run check can fail', async () => {
       await h.kubectl(['create', 'namespace', 'dry-invalid']);
