@@ -13,6 +13,7 @@ afterEach(async () => {
 async function sqlite(): Promise<Database> {
   const t = tempDir();
   const db = await openDatabase({ databaseUrl: undefined, dataDir: t.dir });
+  await db.migrate();
   cleanups.push(() => db.close(), t.remove);
   return db;
 }

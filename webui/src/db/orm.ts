@@ -9,6 +9,14 @@ export interface Database {
   readonly dialect: Dialect;
   /** A fresh EntityManager; use one per request or per unit of work. */
   fork(): EntityManager;
+  /**
+   * Runs `fn` (migrations, config reset) while holding a database-wide lock,
+   * so replicas starting together on one Postgres take turns. SQLite has one
+   * writer process by design, so it just runs `fn`.
+   */
+  withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Applies pending migrations. */
+  migrate(): Promise<void>;
   /** Runs `select 1`; throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -28,8 +36,8 @@ export function sqlitePath(opts: DatabaseOptions): string {
 }
 
 /**
- * Opens the database and applies pending migrations. The driver module is
- * imported lazily so that only the one in use is loaded.
+ * Opens the database (migrations are applied by `migrate`). The driver module
+ * is imported lazily so that only the one in use is loaded.
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const isPostgres = opts.databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(opts.databaseUrl);
@@ -60,18 +68,47 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const { MikroORM: SqliteORM } = await import('@mikro-orm/sqlite');
     orm = await SqliteORM.init({ ...common, dbName: file });
   }
-  try {
-    await orm.migrator.up();
-  } catch (err) {
-    await orm.close(true);
-    throw err;
-  }
+  const url = opts.databaseUrl;
   return {
     dialect,
+    withStartupLock: (fn) => (isPostgres && url !== undefined ? withAdvisoryLock(url, fn) : fn()),
+    async migrate() {
+      await orm.migrator.up();
+    },
     fork: () => orm.em.fork() as EntityManager,
     async ping() {
       await (orm.em.fork() as EntityManager).getConnection().execute('select 1');
     },
     close: () => orm.close(true),
   };
+}
+
+/** The part of the `pg` client used here (pg ships no typings of its own). */
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+/** An arbitrary constant naming "webui startup" among Postgres advisory locks. */
+const STARTUP_LOCK_ID = 727_001;
+
+/**
+ * A session-level advisory lock on a dedicated connection: the migrator uses
+ * its own pooled connections, so the lock cannot live on one of those.
+ */
+async function withAdvisoryLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const pgModule = 'pg';
+  const pg = (await import(pgModule)) as {
+    default: { Client: new (o: { connectionString: string }) => PgClient };
+  };
+  const client = new pg.default.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [STARTUP_LOCK_ID]);
+    return await fn();
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [STARTUP_LOCK_ID]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
 }

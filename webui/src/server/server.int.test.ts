@@ -605,4 +605,31 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       await stop(s);
     });
   });
+
+  describe.runIf(backend.name === 'postgres')('several replicas on one Postgres', () => {
+    it('start together (migrations and a reset token run once) and agree on saved settings', async () => {
+      const dbEnv = await backend.fresh();
+      const reset = { RESET_CONFIG_ON_START: 'true', CONFIG_RESET_TOKEN: 'together' };
+      const [a, b] = await Promise.all([start(dbEnv, reset), start(dbEnv, reset)]);
+      const applied = [a, b].filter((s) =>
+        s.output().includes('token applied; later starts will not reset again'),
+      );
+      expect(applied).toHaveLength(1);
+      const token = ((await call(a.url, 'POST', '/api/v1/auths/signup', { body: ADMIN })).body as Json)
+        .token as string;
+      // Same secret key, same database: B accepts A's session and sees signup closed.
+      expect((await call(b.url, 'GET', '/api/v1/auths/', { token })).status).toBe(200);
+      await call(a.url, 'POST', '/api/v1/auths/admin/config', { token, body: { SHOW_ADMIN_DETAILS: false } });
+      let seen: unknown;
+      for (let i = 0; i < 50 && seen !== false; i++) {
+        seen = ((await call(b.url, 'GET', '/api/v1/auths/admin/config', { token })).body as Json)
+          .SHOW_ADMIN_DETAILS;
+        if (seen !== false) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen).toBe(false);
+      expect((await call(b.url, 'POST', '/api/v1/auths/signup', { body: BOB })).status).toBe(403);
+      await stop(a);
+      await stop(b);
+    });
+  });
 });

@@ -131,11 +131,16 @@ export async function startServer(
     try {
       const { openDatabase } = await import('../db/orm.ts');
       const { applyConfigReset } = await import('../db/config-entries.ts');
-      db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
-      const outcome = await applyConfigReset(db.fork(), {
-        enabled: env.resetConfigOnStart,
-        token: env.configResetToken,
+      const opened = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
+      // Migrations, then the reset, before any saved setting is read; one replica at a time.
+      const outcome = await opened.withStartupLock(async () => {
+        await opened.migrate();
+        return applyConfigReset(opened.fork(), {
+          enabled: env.resetConfigOnStart,
+          token: env.configResetToken,
+        });
       });
+      db = opened;
       if (outcome === 'reset' && env.configResetToken === undefined) {
         logger.warn(
           'RESET_CONFIG_ON_START=true deleted every saved setting; it does so on EVERY start. Remove the variable, or set CONFIG_RESET_TOKEN to make it one-shot',
