@@ -2,6 +2,7 @@
 // process runs with a token of the chart's ServiceAccount and the settings from the chart's ConfigMap.
 // It must reconcile a WebUI fully (children, status, Events) in cluster scope and in namespace scope, and
 // it must NOT converge when the chart's Role loses the permission to write Secrets.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { readAuditLog } from '../harness/audit.ts';
 import { type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
 import { sleep } from '../harness/probe.ts';
 import { type ManagedProcess, startProcess } from '../harness/process-group.ts';
-import { CHART_DIR, freePort, type HelmRunner, helmRunner } from './helm.ts';
+import { CHART_DIR, freePort, type HelmRunner, helmRunner, parseManifests } from './helm.ts';
 
 const OPERATOR_BIN = join(CHART_DIR, '../../operator/bin/webui-operator.ts');
 const WEBUI = { group: 'webui.dev', version: 'v1alpha1', plural: 'webuis' };
@@ -262,6 +263,21 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
         .makeApiClient(CoordinationV1Api)
         .readNamespacedLease({ name: 'wo-webui-operator', namespace: 'webui-system' });
       expect(lease.spec?.holderIdentity).toContain('cluster-pod');
+
+      // The `helm test` pod's command, pointed at this operator instead of its Service (no kubelet here).
+      const testPod = parseManifests(await h.helmOk(['get', 'hooks', 'wo', '-n', 'webui-system'])).find(
+        (o) => o.kind === 'Pod',
+      ) as unknown as { spec: { containers: { command: string[] }[] } };
+      const [node, ...hookArgs] = testPod.spec.containers[0]?.command ?? [];
+      expect(node).toBe('node');
+      const url = hookArgs.at(-1) ?? '';
+      expect(url).toBe('http://wo-webui-operator.webui-system.svc:8080/healthz');
+      const local = `http://127.0.0.1:${op.httpPort}/healthz`;
+      const ok = spawnSync(process.execPath, [...hookArgs.slice(0, -1), local], { encoding: 'utf8' });
+      expect(ok.stdout).toContain(`${local} -> 200`);
+      expect(ok.status).toBe(0);
+      const closed = `http://127.0.0.1:${await freePort()}/healthz`;
+      expect(spawnSync(process.execPath, [...hookArgs.slice(0, -1), closed]).status).toBe(1);
 
       // Nothing more: every verb the chart grants was used by this run (and, as no request was
       // forbidden, everything used was granted). A Lease renewal is an update: wait for the first one.
