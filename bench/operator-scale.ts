@@ -13,7 +13,6 @@
 // Usage: node bench/operator-scale.ts [--count 100,1000] [--steady-seconds 300]
 //          [--controller-manager] [--no-leader-election] [--json out.json]
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type WebUI } from '../operator/src/api/v1alpha1/webui.ts';
@@ -21,14 +20,14 @@ import { MANAGED_SELECTOR } from '../operator/src/render/meta.ts';
 import { startFakeOllama } from '../test/fake-ollama/fake-ollama.ts';
 import {
   createWebUI,
+  installCrd,
   NS,
   operatorWrites,
-  REPO,
   sleep,
   startOperator,
   testClients,
 } from '../test/faults/support.ts';
-import { applyCrdFile, startControlPlane } from '../test/harness/control-plane.ts';
+import { startControlPlane } from '../test/harness/control-plane.ts';
 
 export interface OperatorScaleOptions {
   count: number;
@@ -131,7 +130,7 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
   const cp = await startControlPlane({ auditLog: true, controllerManager });
   const ollama = await startFakeOllama({ host: '127.0.0.1', record: false });
   try {
-    await applyCrdFile(cp, join(REPO, 'crds/webui.dev_webuis.yaml'));
+    await installCrd(cp);
     const clients = testClients(cp);
     const crs = cp.kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = cp.kubeConfig.makeApiClient(AppsV1Api);

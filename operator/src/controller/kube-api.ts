@@ -25,6 +25,7 @@ import {
 } from '../api/v1alpha1/webui.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { FIELD_MANAGER } from '../render/meta.ts';
+import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -55,7 +56,7 @@ export function kubeApi(factory: ApiFactory, reportingInstance: string): KubeApi
   const custom = factory.makeApiClient(CustomObjectsApi);
   const common = { fieldManager: FIELD_MANAGER, force: true };
 
-  return {
+  const api: KubeApi = {
     async apply(obj) {
       const name = obj.metadata?.name ?? '';
       const namespace = obj.metadata?.namespace ?? '';
@@ -135,5 +136,12 @@ export function kubeApi(factory: ApiFactory, reportingInstance: string): KubeApi
         },
       });
     },
+  };
+  // A 409 only says the object moved while we wrote; applies carry no
+  // resourceVersion, so the same intent is simply sent again.
+  return {
+    ...api,
+    apply: (obj) => retryOnConflict(() => api.apply(obj)),
+    applyStatus: (w, status) => retryOnConflict(() => api.applyStatus(w, status)),
   };
 }
