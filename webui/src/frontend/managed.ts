@@ -1,13 +1,13 @@
 /**
  * Which settings the deployment manages, read from an admin config response.
- * Accepts the server's `MANAGED_SETTINGS` list of env names and, for older
- * servers, a `managed` list or `{NAME: true}` map.
+ * Our server sends `MANAGED`, a list of env names, on both
+ * /api/v1/auths/admin/config and /ollama/config; a `{NAME: true}` map is read too.
  */
 export function managedNames(config: unknown): Set<string> {
   const names = new Set<string>();
   if (!config || typeof config !== 'object') return names;
   const o = config as Record<string, unknown>;
-  for (const key of ['MANAGED_SETTINGS', 'managed_settings', 'managed']) {
+  for (const key of ['MANAGED', 'MANAGED_SETTINGS', 'managed']) {
     const v = o[key];
     if (Array.isArray(v)) {
       for (const n of v) if (typeof n === 'string') names.add(n);

@@ -78,6 +78,17 @@ describe('parseMarkdown', () => {
     ]);
   });
 
+  it('does not take underscores inside identifiers as strong', () => {
+    expect(parseInline('a window.__x=1 and window.__y=2')).toEqual([
+      { t: 'text', v: 'a window.__x=1 and window.__y=2' },
+    ]);
+    expect(parseInline('__bold__ and **also**')).toEqual([
+      { t: 'strong', c: [{ t: 'text', v: 'bold' }] },
+      { t: 'text', v: ' and ' },
+      { t: 'strong', c: [{ t: 'text', v: 'also' }] },
+    ]);
+  });
+
   it('handles inline code, emphasis, escapes and snake_case words', () => {
     expect(parseInline('use `a*b*c` and *em* or \\*not\\* in snake_case_name')).toEqual([
       { t: 'text', v: 'use ' },

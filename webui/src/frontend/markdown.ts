@@ -158,8 +158,8 @@ export function parseInline(src: string): Inline[] {
         continue;
       }
     }
-    if ((ch === '*' || ch === '_') && src[i + 1] === ch) {
-      const end = src.indexOf(ch + ch, i + 2);
+    if ((ch === '*' || ch === '_') && src[i + 1] === ch && (ch === '*' || !/\w/.test(src[i - 1] ?? ' '))) {
+      const end = findStrongEnd(src, i + 2, ch);
       if (end > i + 2) {
         flush();
         out.push({ t: 'strong', c: parseInline(src.slice(i + 2, end)) });
@@ -205,6 +205,16 @@ export function parseInline(src: string): Inline[] {
   }
   flush();
   return out;
+}
+
+/** Closing `**`/`__`: not after whitespace; `__` also not inside a word (snake__case, window.__x). */
+function findStrongEnd(src: string, from: number, ch: string): number {
+  for (let j = src.indexOf(ch + ch, from); j > 0; j = src.indexOf(ch + ch, j + 1)) {
+    if (/\s/.test(src[j - 1] ?? ' ')) continue;
+    if (ch === '_' && /\w/.test(src[j + 2] ?? ' ')) continue;
+    return j;
+  }
+  return -1;
 }
 
 function findEmphasisEnd(src: string, from: number, ch: string): number {

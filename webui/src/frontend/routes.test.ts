@@ -20,11 +20,11 @@ describe('cleanUrls', () => {
 
 describe('managedNames', () => {
   it('reads a list or a map of managed settings and ignores other shapes', () => {
-    expect([...managedNames({ MANAGED_SETTINGS: ['DEFAULT_USER_ROLE'] })]).toEqual(['DEFAULT_USER_ROLE']);
+    expect([...managedNames({ MANAGED: ['DEFAULT_USER_ROLE'] })]).toEqual(['DEFAULT_USER_ROLE']);
     expect([...managedNames({ managed: { ENABLE_SIGNUP: true, WEBUI_URL: false } })]).toEqual([
       'ENABLE_SIGNUP',
     ]);
-    expect(managedNames({ MANAGED_SETTINGS: 'x' }).size).toBe(0);
+    expect(managedNames({ MANAGED: 'x' }).size).toBe(0);
     expect(managedNames(null).size).toBe(0);
   });
 });

@@ -9,6 +9,13 @@ export interface ChatSummary {
   created_at?: number;
 }
 
+const pencil = html`<svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true">
+  <path d="M4 20l4-1 11-11-3-3L5 16z M14 7l3 3" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />
+</svg>`;
+const bin = html`<svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true">
+  <path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />
+</svg>`;
+
 /**
  * The history sidebar. Stateless about chats (they come down as a property);
  * rename and delete go up as `rename-chat` {id, title} and `delete-chat` {id}.
@@ -69,8 +76,8 @@ export class ChatList extends LitElement {
     return html`<li class=${c.id === this.activeId ? 'active' : ''}>
       <a href=${chatHref(c.id)} aria-current=${c.id === this.activeId ? 'page' : 'false'} title=${title}>${title}</a>
       <span class="actions">
-        <button type="button" class="icon" aria-label="Rename ${title}" title="Rename" @click=${() => this.#startRename(c)}>✎</button>
-        <button type="button" class="icon" aria-label="Delete ${title}" title="Delete" @click=${() => this.#askDelete(c)}>🗑</button>
+        <button type="button" class="icon" aria-label="Rename ${title}" title="Rename" @click=${() => this.#startRename(c)}>${pencil}</button>
+        <button type="button" class="icon" aria-label="Delete ${title}" title="Delete" @click=${() => this.#askDelete(c)}>${bin}</button>
       </span>
     </li>`;
   }
@@ -194,8 +201,13 @@ export class ChatList extends LitElement {
       .icon {
         border: 0;
         background: none;
-        padding: 0.25rem 0.4rem;
-        font-size: 0.85rem;
+        padding: 0.3rem;
+        line-height: 0;
+        color: var(--muted);
+      }
+      .icon:hover:not(:disabled) {
+        color: var(--fg);
+        background: var(--hover);
       }
       li.confirm,
       li.editing {

@@ -1,9 +1,11 @@
-import { css, html, LitElement, type TemplateResult } from 'lit';
+import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { api, messageOf } from '../api.ts';
 import { MANAGED_REASON, managedNames } from '../managed.ts';
 import { base } from '../styles.ts';
 
 type AdminConfig = Record<string, unknown> & {
+  SOURCES?: Record<string, string>;
+  CONFIG_RESET?: { token: string; applied_at: number | string } | null;
   SHOW_ADMIN_DETAILS?: boolean;
   ENABLE_SIGNUP?: boolean;
   DEFAULT_USER_ROLE?: string;
@@ -11,7 +13,7 @@ type AdminConfig = Record<string, unknown> & {
   WEBUI_URL?: string;
 };
 
-/** The fields this form edits; anything else in the config is sent back untouched. */
+/** The fields this form edits and posts back. */
 const EDITABLE = [
   'ENABLE_SIGNUP',
   'DEFAULT_USER_ROLE',
@@ -114,6 +116,7 @@ export class SettingsAuth extends LitElement {
         />`,
         'The address people use to reach this WebUI.',
       )}
+      ${this.#resetInfo()}
       <div class="row">
         <button class="primary" type="submit" ?disabled=${this.saveState === 'busy'}>Save</button>
         <span role="status" class=${this.saveState === 'fail' ? 'error inline' : 'ok'}>${this.saveText}</span>
@@ -121,10 +124,23 @@ export class SettingsAuth extends LitElement {
     </form>`;
   }
 
+  #resetInfo() {
+    const r = this.config?.CONFIG_RESET;
+    if (!r) return nothing;
+    const when =
+      typeof r.applied_at === 'number'
+        ? new Date(r.applied_at * (r.applied_at < 1e12 ? 1000 : 1))
+        : new Date(r.applied_at);
+    return html`<p class="hint">
+      Last configuration reset: token <code>${r.token}</code>, applied ${Number.isNaN(when.getTime()) ? String(r.applied_at) : when.toLocaleString()}.
+    </p>`;
+  }
+
   #hint(name: string, text: string) {
     const managed = this.managed.has(name);
     return html`<p class="hint ${managed ? 'managed' : ''}" id="${name}-hint">
       ${managed ? html`<span class="badge">Managed</span> ${MANAGED_REASON}` : text}
+      ${!managed && this.config?.SOURCES?.[name] === 'env' ? html`<span class="muted">(Currently from the environment.)</span>` : nothing}
     </p>`;
   }
 
@@ -156,10 +172,8 @@ export class SettingsAuth extends LitElement {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const data = new FormData(form);
+    // Only this form's fields: the server writes the ones that changed, and managed ones are left out.
     const body: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(this.config ?? {})) {
-      if (!this.managed.has(k) && !/^managed/i.test(k) && k !== 'MANAGED_SETTINGS') body[k] = v;
-    }
     for (const name of EDITABLE) {
       if (this.managed.has(name)) continue;
       if (name === 'ENABLE_SIGNUP' || name === 'SHOW_ADMIN_DETAILS') body[name] = data.get(name) === 'on';

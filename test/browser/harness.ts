@@ -1,0 +1,138 @@
+/**
+ * Browser-test plumbing: build the frontend when needed, run the real WebUI
+ * server (`node webui/bin/webui.ts serve`) on a free loopback port with a temp
+ * DATA_DIR, and launch Debian's Chromium through playwright-core.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { buildFrontend, DEFAULT_OUT_DIR } from '../../webui/scripts/build-frontend.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const FRONTEND_DIR = DEFAULT_OUT_DIR;
+const FRONTEND_SRC = path.join(ROOT, 'webui/src/frontend');
+
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds webui/frontend-dist when it is missing or older than the sources. */
+export async function ensureFrontendBuilt(): Promise<void> {
+  const index = path.join(FRONTEND_DIR, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= (await newestMtime(FRONTEND_SRC))) return;
+  await buildFrontend();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  dataDir: string;
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the real server and waits until /ready answers 200. */
+export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'webui-browser-'));
+  let out = '';
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'webui/bin/webui.ts'), 'serve'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      FRONTEND_BUILD_DIR: FRONTEND_DIR,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`webui serve exited with ${child.exitCode}:\n${out}`);
+    }
+    try {
+      const res = await fetch(`${url}/ready`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`webui serve did not become ready:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, dataDir, logs: () => out, stop };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface RunningBrowser {
+  browser: Browser;
+  close: () => Promise<void>;
+}
+
+/**
+ * Debian's Chromium; never downloads a browser. playwright's launch() refuses a
+ * --user-data-dir argument because it already gives every launch a fresh
+ * temporary profile (mkdtemp) and deletes it on close, which is what we want.
+ */
+export async function launchChromium(): Promise<RunningBrowser> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  return { browser, close: () => browser.close() };
+}

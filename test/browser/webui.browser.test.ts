@@ -1,0 +1,324 @@
+/**
+ * The frontend against the real server process, a real SQLite file and the
+ * fake Ollama, in Debian's Chromium. The steps share one instance and run in
+ * order, like a first day with the product: onboarding, signup gating,
+ * approval, chatting, streaming, Stop, connection settings.
+ *
+ * SCREENSHOTS=1 also writes docs/screenshots/*.png.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureFrontendBuilt,
+  freePort,
+  launchChromium,
+  ROOT,
+  type RunningBrowser,
+  type RunningServer,
+  startServer,
+} from './harness.ts';
+import { type FakeOllama, startFakeOllamaProcess } from './ollama.ts';
+
+const SHOTS = process.env.SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : '';
+async function shot(page: Page, name: string) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+const ADMIN = { name: 'Ada Admin', email: 'ada@example.com', password: 'correct horse battery' };
+const BOB = { name: 'Bob Builder', email: 'bob@example.com', password: 'another long password' };
+
+let chromium: RunningBrowser;
+let ollama: FakeOllama;
+let ollama2: FakeOllama;
+let server: RunningServer;
+let adminCtx: BrowserContext;
+let admin: Page;
+let bobCtx: BrowserContext;
+let bob: Page;
+
+async function newPage(): Promise<[BrowserContext, Page]> {
+  const ctx = await chromium.browser.newContext({
+    viewport: { width: 1200, height: 780 },
+    colorScheme: 'light',
+  });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  return [ctx, page];
+}
+
+async function fillAuth(page: Page, who: { name?: string; email: string; password: string }) {
+  if (who.name) await page.getByLabel('Name', { exact: true }).fill(who.name);
+  await page.getByLabel('Email', { exact: true }).fill(who.email);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+}
+
+async function signOut(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: /Sign in to/ }).count()).toBe(1);
+}
+
+async function signIn(page: Page, who: { email: string; password: string }) {
+  await fillAuth(page, { email: who.email, password: who.password });
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+const lastAnswer = (page: Page): Locator => page.locator('article.assistant').last();
+
+async function send(page: Page, model: string, text: string) {
+  await page.getByLabel('Model', { exact: true }).selectOption(model);
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** The focused element inside nested shadow roots, as TAG#id. */
+function deepActive(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    let el: Element | null = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    return el ? `${el.tagName}#${el.id}` : '';
+  });
+}
+
+/** The rendered answer text (it lives in <webui-markdown>'s shadow root, which textContent does not enter). */
+function answerText(answer: Locator): Promise<string> {
+  return answer.evaluate((el) => el.querySelector('webui-markdown')?.shadowRoot?.textContent?.trim() ?? '');
+}
+
+async function status(answer: Locator): Promise<string | null> {
+  return answer.getAttribute('data-status');
+}
+
+beforeAll(async () => {
+  await ensureFrontendBuilt();
+  [chromium, ollama, ollama2] = await Promise.all([
+    launchChromium(),
+    startFakeOllamaProcess(),
+    startFakeOllamaProcess(),
+  ]);
+  server = await startServer({ OLLAMA_BASE_URL: ollama.url });
+  [adminCtx, admin] = await newPage();
+  [bobCtx, bob] = await newPage();
+});
+
+afterAll(async () => {
+  await adminCtx?.close();
+  await bobCtx?.close();
+  await chromium?.close();
+  await server?.stop();
+  await ollama?.stop();
+  await ollama2?.stop();
+});
+
+describe('first day with the WebUI', () => {
+  it('onboarding creates the admin account', async () => {
+    await admin.goto(server.url);
+    await expect.poll(() => admin.getByRole('heading', { name: /Get started with/ }).count()).toBe(1);
+    await shot(admin, 'onboarding');
+    // An empty form is refused in words, not by the browser's silent validation.
+    await admin.getByRole('button', { name: 'Create admin account' }).click();
+    await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/Please enter your name/);
+    await fillAuth(admin, ADMIN);
+    await admin.getByRole('button', { name: 'Create admin account' }).click();
+    await expect
+      .poll(() => admin.getByRole('heading', { name: 'How can I help you today?' }).count())
+      .toBe(1);
+    const me = await admin.evaluate(() => fetch('/api/v1/auths/').then((r) => r.json()));
+    expect(me).toMatchObject({ email: ADMIN.email, role: 'admin' });
+  });
+
+  it('after sign out the Sign up link is hidden, and a wrong password is explained inline', async () => {
+    await signOut(admin);
+    expect(await admin.getByRole('button', { name: 'Sign up' }).count()).toBe(0);
+    await signIn(admin, { email: ADMIN.email, password: 'wrong password' });
+    await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/incorrect|invalid/i);
+    await shot(admin, 'sign-in');
+    await signIn(admin, ADMIN);
+    await expect
+      .poll(() => admin.getByRole('heading', { name: 'How can I help you today?' }).count())
+      .toBe(1);
+  });
+
+  it('the admin enables sign ups, and the Sign up link appears', async () => {
+    await admin.getByRole('link', { name: 'Settings', exact: true }).click();
+    await admin.getByRole('link', { name: 'Authentication', exact: true }).click();
+    const toggle = admin.getByLabel('Enable New Sign Ups');
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    await toggle.check();
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
+
+    await bob.goto(server.url);
+    await expect.poll(() => bob.getByRole('button', { name: 'Sign up' }).count()).toBe(1);
+  });
+
+  it('a second user signs up as pending and sees the pending screen', async () => {
+    await bob.getByRole('button', { name: 'Sign up' }).click();
+    // Focus moves into the form when it switches to sign-up.
+    await expect.poll(() => deepActive(bob)).toBe('INPUT#name');
+    await fillAuth(bob, BOB);
+    await bob.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => bob.getByRole('heading', { name: 'Account activation pending' }).count()).toBe(1);
+    expect(await bob.getByLabel('Message', { exact: true }).count()).toBe(0);
+    await shot(bob, 'pending');
+  });
+
+  it('the admin approves them, and they can chat', async () => {
+    await admin.getByRole('link', { name: 'Users' }).click();
+    const row = admin.locator('tr', { hasText: BOB.email });
+    await expect.poll(() => row.getByLabel(`Role for ${BOB.email}`).inputValue()).toBe('pending');
+    await shot(admin, 'settings-users');
+    await admin.getByRole('button', { name: `Approve ${BOB.email}` }).click();
+    await expect.poll(() => row.getByLabel(`Role for ${BOB.email}`).inputValue()).toBe('user');
+
+    await bob.getByRole('button', { name: 'Check again' }).click();
+    await expect.poll(() => bob.getByRole('heading', { name: 'How can I help you today?' }).count()).toBe(1);
+    const models = await bob.getByLabel('Model', { exact: true }).locator('option').allTextContents();
+    expect(models).toContain(ollama.models.normal);
+    await send(bob, ollama.models.normal, 'Hello there');
+    await expect.poll(() => status(lastAnswer(bob))).toBe('done');
+    expect((await answerText(lastAnswer(bob))).length).toBeGreaterThan(0);
+    // The chat was stored by the server and shows in the sidebar.
+    await expect
+      .poll(() => bob.getByRole('navigation', { name: 'Chat history' }).getByRole('link').count())
+      .toBe(2);
+  });
+
+  it('a streamed answer appears token by token', async () => {
+    await bob.getByRole('link', { name: '+ New chat' }).click();
+    await send(bob, ollama.models.slow, 'Tell me slowly');
+    const answer = lastAnswer(bob);
+    const partials: string[] = [];
+    let shotTaken = false;
+    for (;;) {
+      const [st, content] = await Promise.all([status(answer), answerText(answer)]);
+      if (st !== 'streaming') break;
+      if (content && content !== partials.at(-1)) partials.push(content);
+      if (!shotTaken && content.includes('console.log')) {
+        shotTaken = true;
+        await shot(bob, 'chat-streaming');
+      }
+    }
+    expect(await status(answer)).toBe('done');
+    const final = await answerText(answer);
+    // Several distinct, growing intermediate states were on screen before the end.
+    expect(partials.length).toBeGreaterThanOrEqual(2);
+    expect(partials[0]?.length).toBeLessThan(final.length);
+    for (const [i, p] of partials.entries()) {
+      expect(p.length).toBeLessThanOrEqual(final.length);
+      if (i > 0) expect(p.length).toBeGreaterThan(partials[i - 1]?.length ?? 0);
+    }
+  });
+
+  it('Stop aborts a streaming answer and keeps what arrived', async () => {
+    await send(bob, ollama.models.slow, 'Another slow one');
+    const answer = lastAnswer(bob);
+    await expect.poll(() => answer.locator('webui-markdown').count()).toBe(1);
+    expect(await status(answer)).toBe('streaming');
+    await bob.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => status(answer)).toBe('stopped');
+    expect(await answer.getByText('Stopped.').count()).toBe(1);
+    expect(await bob.getByRole('button', { name: 'Send' }).count()).toBe(1);
+    // Focus returns to the composer for the next message.
+    await expect.poll(() => deepActive(bob)).toBe('TEXTAREA#prompt');
+  });
+
+  it('an answer the server cuts off is marked as cut, with the reason', async () => {
+    const cutter = ollama.models.stalled ?? ollama.models.failing;
+    expect(cutter, 'the fake Ollama offers a stalled or failing model').toBeTruthy();
+    await send(bob, cutter ?? '', 'This will break');
+    const answer = lastAnswer(bob);
+    await expect.poll(() => status(answer), { timeout: 45_000 }).toMatch(/cut|error/);
+    expect((await answer.textContent()) ?? '').toMatch(/cut off:|Ollama|error|fail/i);
+  });
+
+  it('chat history: rename and delete through the sidebar', async () => {
+    const history = bob.getByRole('navigation', { name: 'Chat history' });
+    const first = history.getByRole('listitem').first();
+    const title = (await first.getByRole('link').textContent())?.trim() ?? '';
+    await history.getByRole('button', { name: `Rename ${title}` }).click();
+    const input = history.getByLabel(`New title for ${title}`);
+    await input.fill('Renamed chat');
+    await input.press('Enter');
+    await expect.poll(() => history.getByRole('link', { name: 'Renamed chat' }).count()).toBe(1);
+    const stored = await bob.evaluate(() => fetch('/api/v1/chats/').then((r) => r.json()));
+    expect(stored.map((c: { title: string }) => c.title)).toContain('Renamed chat');
+
+    const before = await history.getByRole('listitem').count();
+    await history.getByRole('button', { name: 'Delete Renamed chat' }).click();
+    await history.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => history.getByRole('listitem').count()).toBe(before - 1);
+    expect(await history.getByRole('link', { name: 'Renamed chat' }).count()).toBe(0);
+  });
+
+  it('Markdown is rendered safely: a hostile answer injects nothing, code blocks copy', async () => {
+    const hostile =
+      '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:window.__pwned=3)\n\n' +
+      '```html\n<b onclick="x">not bold</b>\n```';
+    const result = await bob.evaluate(async (text) => {
+      const el = document.createElement('webui-markdown');
+      el.text = text;
+      document.body.append(el);
+      await el.updateComplete;
+      const root = el.shadowRoot;
+      const out = {
+        elements: [...(root?.querySelectorAll('img, script, b, iframe, [onclick], [onerror]') ?? [])].length,
+        links: [...(root?.querySelectorAll('a') ?? [])].map((a) => a.getAttribute('href')),
+        text: root?.textContent ?? '',
+      };
+      return out;
+    }, hostile);
+    expect(result.elements).toBe(0);
+    expect(result.links).toEqual([]);
+    expect(result.text).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(result.text).toContain('<b onclick="x">not bold</b>');
+    expect(await bob.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+
+    const copy = bob.locator('body > webui-markdown').getByRole('button', { name: 'Copy code' });
+    await copy.click();
+    await expect.poll(() => copy.textContent()).toMatch(/Copied/);
+    expect(await bob.evaluate(() => navigator.clipboard.readText())).toBe('<b onclick="x">not bold</b>');
+  });
+
+  it('the admin changes the connection URL and verifies it', async () => {
+    await admin.getByRole('link', { name: 'Connections', exact: true }).click();
+    const url = admin.getByLabel(/Ollama server URL/);
+    await expect.poll(() => url.inputValue()).toBe(ollama.url);
+    await url.fill(`${ollama2.url}/`);
+    await admin.getByRole('button', { name: 'Verify connection to URL 1' }).click();
+    await expect.poll(() => admin.locator('.result').first().textContent()).toMatch(/Connected/);
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
+    await shot(admin, 'settings-connections');
+    const saved = await admin.evaluate(() => fetch('/ollama/config').then((r) => r.json()));
+    expect(saved.OLLAMA_BASE_URLS).toEqual([ollama2.url]);
+    // A URL nobody listens on is reported by Verify, with the server's words.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await url.fill(closed);
+    await admin.getByRole('button', { name: 'Verify connection to URL 1' }).click();
+    await expect.poll(() => admin.locator('.result').first().textContent()).toMatch(/Not reachable/);
+  });
+
+  it('an unreachable Ollama shows the server detail with the hint and a link to Connections', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await admin.getByLabel(/Ollama server URL/).fill(closed);
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
+    await admin.getByRole('link', { name: 'Chat', exact: true }).click();
+    const banner = admin.getByRole('alert').filter({ hasText: 'Ollama is not reachable.' });
+    await expect.poll(() => banner.count()).toBe(1);
+    const text = (await banner.textContent()) ?? '';
+    expect(text).toContain(closed);
+    expect(text).toContain('host.docker.internal');
+    await shot(admin, 'ollama-unreachable');
+    await banner.getByRole('link', { name: 'Open Connections settings' }).click();
+    await expect.poll(() => admin.getByRole('heading', { name: 'Connections' }).count()).toBe(1);
+  });
+});
