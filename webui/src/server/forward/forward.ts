@@ -71,13 +71,17 @@ export function forwardTo(backendUrl: string, logger: Logger): Middleware {
       up.on('response', (res) => {
         answered = true;
         clearTimeout(connectTimer);
+        // Piped straight to the socket: no Koa body stream in between, and a
+        // client that leaves is not reported as an application error.
         ctx.status = res.statusCode ?? 502;
-        // Koa keeps an explicit status even when the body is a stream.
-        ctx.body = res;
-        ctx.set(endToEndHeaders(res.headers) as Record<string, string | string[]>);
-        if (res.headers['content-length'] === undefined) ctx.remove('content-length');
+        ctx.respond = false;
+        ctx.res.writeHead(ctx.status, endToEndHeaders(res.headers));
+        res.pipe(ctx.res);
         res.on('error', (err) => {
+          if (clientGone) return;
           log.warn({ path: ctx.path, reason: err.message }, 'backend response broke off');
+          // The body is incomplete; a cut connection is how HTTP says so.
+          ctx.res.destroy();
         });
         resolve();
       });

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { endToEndHeaders } from '../forward/hop-by-hop.ts';
@@ -109,40 +108,46 @@ export async function relay(ctx: Context, res: UpstreamResponse, opts: RelayOpti
     throw errorFromUpstream(res.status, body);
   }
 
-  const out = new PassThrough();
+  // Written straight to the socket, not through a Koa body stream: one hop
+  // less per chunk, and a client that leaves is our business, not an app error.
   ctx.status = res.status;
-  ctx.body = out;
-  ctx.set(endToEndHeaders(res.headers, opts.streaming ? DROP_ON_STREAM : DROP_ALWAYS));
-  if (opts.contentType !== undefined) ctx.set('content-type', opts.contentType);
+  ctx.respond = false;
+  const client = ctx.res;
+  const headers = endToEndHeaders(res.headers, opts.streaming ? DROP_ON_STREAM : DROP_ALWAYS);
+  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
   // Reverse proxies in front of us (nginx) must not buffer a token stream either.
-  if (opts.streaming) ctx.set('x-accel-buffering', 'no');
+  if (opts.streaming) headers['x-accel-buffering'] = 'no';
+  client.writeHead(res.status, headers);
 
   const upstream = res.body;
-  // The last two bytes sent, to start the error record on a fresh line / event.
-  let tail = '\n\n';
+  // The last two bytes sent (0x0a = newline), to start the error record on a fresh line / event.
+  let last = 0x0a;
+  let beforeLast = 0x0a;
   let finished = false;
 
   upstream.on('data', (chunk: Buffer) => {
     res.activity();
-    if (chunk.length > 0) tail = (tail + chunk.subarray(-2).toString('latin1')).slice(-2);
-    if (!out.write(chunk)) upstream.pause();
+    const n = chunk.length;
+    if (n >= 2) beforeLast = chunk[n - 2] as number;
+    else if (n === 1) beforeLast = last;
+    if (n > 0) last = chunk[n - 1] as number;
+    if (!client.write(chunk)) upstream.pause();
   });
-  out.on('drain', () => upstream.resume());
-  // Koa destroys the body stream when the client goes away; stop reading upstream then.
-  out.on('close', () => {
+  client.on('drain', () => upstream.resume());
+  client.once('close', () => {
     if (!finished) upstream.destroy(new ClientGoneError());
   });
   upstream.on('end', () => {
     finished = true;
     res.close();
-    out.end();
+    client.end();
   });
   upstream.on('error', (err) => {
     if (finished) return;
     finished = true;
     res.close();
-    if (err instanceof ClientGoneError || out.destroyed) {
-      out.destroy();
+    if (err instanceof ClientGoneError || client.destroyed) {
+      client.destroy();
       return;
     }
     const message =
@@ -151,15 +156,16 @@ export async function relay(ctx: Context, res: UpstreamResponse, opts: RelayOpti
         : `Ollama at ${opts.url} broke off the stream: ${err.message}`;
     logger.warn({ route: opts.label, url: opts.url, reason: message }, 'Ollama stream cut');
     if (!opts.streaming) {
-      out.destroy(err);
+      // A JSON body cannot be repaired; a cut connection tells the client it is incomplete.
+      client.destroy();
       return;
     }
+    const endsLine = last === 0x0a;
     if (opts.errorFormat === 'sse') {
-      const sep = tail === '\n\n' ? '' : tail.endsWith('\n') ? '\n' : '\n\n';
-      out.end(`${sep}data: ${JSON.stringify({ error: { message, type: 'proxy_error' } })}\n\n`);
+      const sep = endsLine && beforeLast === 0x0a ? '' : endsLine ? '\n' : '\n\n';
+      client.end(`${sep}data: ${JSON.stringify({ error: { message, type: 'proxy_error' } })}\n\n`);
     } else {
-      const sep = tail.endsWith('\n') ? '' : '\n';
-      out.end(`${sep}${JSON.stringify({ error: message })}\n`);
+      client.end(`${endsLine ? '' : '\n'}${JSON.stringify({ error: message })}\n`);
     }
   });
 }
