@@ -37,7 +37,7 @@ $(NODE_DIR)/.installed:
 	touch $@
 
 node_modules/.installed: package-lock.json package.json $(NODE_STAMP)
-	npm ci --no-audit --no-fund
+	flock /tmp/webui-npm.lock npm ci --no-audit --no-fund
 	touch $@
 
 .PHONY: deps
