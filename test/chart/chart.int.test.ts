@@ -239,23 +239,33 @@ describe('against a real API server', () => {
     expect(manifest.some((o) => o.kind === 'WebUI')).toBe(false);
   });
 
-  it('helm upgrade adopts the hook-created WebUI into the release; later upgrades change it', async () => {
-    const withWebui = ['-f', join(CHART_DIR, 'ci/with-webui-values.yaml')];
-    await h.helmOk(['upgrade', 'wo', CHART_DIR, '-n', ns, ...withWebui]);
-    const manifest = parseManifests(await h.helmOk(['get', 'manifest', 'wo', '-n', ns]));
-    expect(manifest.some((o) => o.kind === 'WebUI' && o.metadata.name === 'chat')).toBe(true);
-
-    await h.helmOk([
+  it('helm upgrade adopts the hook-created WebUI, and the next upgrade applies webui.spec', async () => {
+    const upgrade = [
       'upgrade',
       'wo',
       CHART_DIR,
       '-n',
       ns,
-      ...withWebui,
+      '-f',
+      join(CHART_DIR, 'ci/with-webui-values.yaml'),
       '--set',
       'webui.spec.ollama.timeoutSeconds=900',
-    ]);
-    expect((await readWebui()).spec.ollama.timeoutSeconds).toBe(900);
+    ];
+    // Revision 2 adopts the WebUI as it is and says that the next upgrade applies the spec.
+    const notes = await h.helmOk(upgrade);
+    expect(notes).toContain('this upgrade adopted the WebUI chat');
+    const manifest = parseManifests(await h.helmOk(['get', 'manifest', 'wo', '-n', ns]));
+    expect(manifest.some((o) => o.kind === 'WebUI' && o.metadata.name === 'chat')).toBe(true);
+    expect((await readWebui()).spec.ollama.timeoutSeconds).toBe(600);
+
+    // The same upgrade again applies webui.spec and drops the adoption marker.
+    expect(await h.helmOk(upgrade)).not.toContain('adopted');
+    const webui = await readWebui();
+    expect(webui.spec.ollama.timeoutSeconds).toBe(900);
+    expect(webui.metadata.annotations?.['webui.dev/helm-hook-created']).toBeUndefined();
+
+    await h.helmOk([...upgrade.slice(0, -2), '--set', 'webui.spec.ollama.timeoutSeconds=30']);
+    expect((await readWebui()).spec.ollama.timeoutSeconds).toBe(30);
   });
 
   it('helm uninstall removes the operator and the WebUI but keeps the CRD (crds.keep)', async () => {
