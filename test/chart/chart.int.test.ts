@@ -276,6 +276,11 @@ describe('against a real API server', () => {
     ).rejects.toThrow();
     await expect(readWebui()).rejects.toThrow();
     expect(await readCrd()).toBeDefined();
+
+    // Installing the same release again adopts the kept CRD.
+    await h.helmOk(['install', 'wo', CHART_DIR, '-n', ns]);
+    await h.helmOk(['uninstall', 'wo', '-n', ns]);
+    expect(await readCrd()).toBeDefined();
   });
 
   describe('helm template output, validated by a server-side dry-run', () => {
