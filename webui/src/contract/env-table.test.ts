@@ -15,7 +15,12 @@ describe('docs/webui-server.md env table', () => {
     const cells = (md: string) =>
       md
         .split('\n')
-        .map((l) => l.trim().replace(/\s*\|\s*/g, '|').replace(/-{3,}/g, '---'))
+        .map((l) =>
+          l
+            .trim()
+            .replace(/\s*\|\s*/g, '|')
+            .replace(/-{3,}/g, '---'),
+        )
         .join('\n');
     expect(cells(withFreshTable(doc))).toBe(cells(doc));
   });

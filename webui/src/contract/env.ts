@@ -183,6 +183,23 @@ const originList: Codec<string[]> = {
   format: (v) => v.join(';'),
 };
 
+/** Comma-separated IP addresses, or `*`, as in uvicorn's FORWARDED_ALLOW_IPS. */
+const ipList: Codec<string[]> = {
+  parse(raw) {
+    const parts = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    for (const p of parts) {
+      if (p !== '*' && !/^[0-9a-fA-F:.]+$/.test(p)) {
+        throw new Error(`expected comma-separated IP addresses such as 10.0.0.5,127.0.0.1, or *, got "${p}"`);
+      }
+    }
+    return parts;
+  },
+  format: (v) => v.join(','),
+};
+
 /** Comma-separated env names, for WEBUI_MANAGED_SETTINGS. */
 const nameList: Codec<string[]> = {
   parse: (raw) =>
@@ -290,6 +307,15 @@ export const settings = {
       default: undefined,
     },
     optionalUrl,
+  ),
+  forwardedAllowIps: setting<string[]>(
+    {
+      env: 'FORWARDED_ALLOW_IPS',
+      description:
+        'Comma-separated proxy addresses (or * for any) whose X-Forwarded-For header is trusted for the client address (sign-in rate limit). Set it when the server runs behind an ingress or the frontend-mode forwarder.',
+      default: ['127.0.0.1'],
+    },
+    ipList,
   ),
   corsAllowOrigin: setting<string[]>(
     {

@@ -385,6 +385,26 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       ).toBe(200);
     });
 
+    it('rate-limits sign-in per client address too (X-Forwarded-For from a trusted proxy)', async () => {
+      const from = { 'x-forwarded-for': '198.51.100.23' };
+      const statuses: number[] = [];
+      for (let i = 0; i < 61; i++) {
+        const r = await call(s.url, 'POST', '/api/v1/auths/signin', {
+          body: { email: `nobody-${i}@example.com`, password: 'whatever-1' },
+          headers: from,
+        });
+        statuses.push(r.status);
+      }
+      expect(statuses.slice(0, 60).every((st) => st === 400)).toBe(true);
+      expect(statuses[60]).toBe(429);
+      // Another client is unaffected.
+      const other = await call(s.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: CAROL.email, password: CAROL.password },
+        headers: { 'x-forwarded-for': '198.51.100.99' },
+      });
+      expect(other.status).toBe(200);
+    });
+
     it('answers unknown /api and /ollama paths with a JSON 404', async () => {
       for (const path of ['/api/v1/nope', '/api/nope', '/ollama/nope/at/all']) {
         const r = await call(s.url, 'GET', path, { token: adminToken });
@@ -416,6 +436,25 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       const v = await call(s.url, 'GET', '/api/version');
       expect(v.body).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
       expect((v.body as Json).deployment_id).toBeTypeOf('string');
+    });
+  });
+
+  describe('simultaneous first signups', () => {
+    it('make exactly one admin; the rest find signup closed', async () => {
+      const s = await start(await backend.fresh());
+      const people = ['p1', 'p2', 'p3', 'p4'].map((n) => ({
+        name: n,
+        email: `${n}@example.com`,
+        password: `${n}-password`,
+      }));
+      const results = await Promise.all(
+        people.map((body) => call(s.url, 'POST', '/api/v1/auths/signup', { body })),
+      );
+      const ok = results.filter((r) => r.status === 200);
+      expect(ok).toHaveLength(1);
+      expect(ok[0]?.body).toMatchObject({ role: 'admin' });
+      expect(results.filter((r) => r.status === 403)).toHaveLength(3);
+      await stop(s);
     });
   });
 

@@ -133,13 +133,21 @@ export async function startServer(
       const { applyConfigReset } = await import('../db/config-entries.ts');
       const opened = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
       // Migrations, then the reset, before any saved setting is read; one replica at a time.
-      const outcome = await opened.withStartupLock(async () => {
-        await opened.migrate();
-        return applyConfigReset(opened.fork(), {
-          enabled: env.resetConfigOnStart,
-          token: env.configResetToken,
+      const prepare = () =>
+        opened.withStartupLock(async () => {
+          await opened.migrate();
+          return applyConfigReset(opened.fork(), {
+            enabled: env.resetConfigOnStart,
+            token: env.configResetToken,
+          });
         });
-      });
+      let outcome: Awaited<ReturnType<typeof prepare>>;
+      try {
+        outcome = await retryWhileUnreachable(prepare, logger);
+      } catch (err) {
+        await opened.close().catch(() => undefined);
+        throw err;
+      }
       db = opened;
       if (outcome === 'reset' && env.configResetToken === undefined) {
         logger.warn(
@@ -174,6 +182,24 @@ export async function startServer(
       await db?.close();
     },
   };
+}
+
+/** Connection errors worth waiting out: the database (e.g. a Postgres pod) may start after us. */
+const TRANSIENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', '57P03']);
+export const DB_WAIT_MS = 30_000;
+
+async function retryWhileUnreachable<T>(fn: () => Promise<T>, logger: Logger): Promise<T> {
+  const deadline = Date.now() + DB_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === undefined || !TRANSIENT.has(code) || Date.now() > deadline) throw err;
+      logger.warn({ code, attempt }, 'database not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
+    }
+  }
 }
 
 type OllamaRouterFactory = (deps: { config: RuntimeConfig; logger: Logger }) => Router<AppState>;

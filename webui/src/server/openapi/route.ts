@@ -14,6 +14,8 @@ export interface RouteSpec<B extends z.ZodType | undefined> {
   summary: string;
   access: Access;
   body?: B;
+  /** Largest accepted body in bytes (default 1 MiB). */
+  bodyLimit?: number;
   /** Status for a body that fails the schema: 422 like Open WebUI, or 400. */
   invalidStatus?: 400 | 422;
 }
@@ -55,7 +57,7 @@ export function routeBinder(
     const run: Middleware<AppState> = async (ctx) => {
       let body: unknown;
       if (spec.body) {
-        const parsed = spec.body.safeParse(await readJsonBody(ctx));
+        const parsed = spec.body.safeParse(await readJsonBody(ctx, spec.bodyLimit));
         if (!parsed.success) throw new HttpError(spec.invalidStatus ?? 422, describeIssues(parsed.error));
         body = parsed.data;
       }

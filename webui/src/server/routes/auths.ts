@@ -12,7 +12,9 @@ import {
   touchUser,
   type UserRow,
 } from '../../db/users.ts';
+import { clientIp } from '../auth/client-ip.ts';
 import { burnVerify, hashPassword, verifyPassword } from '../auth/password.ts';
+import { Serial } from '../auth/serial.ts';
 import { clearTokenCookie, sessionResponse, startSession } from '../auth/session.ts';
 import { roleForNewAccount, signupOpen } from '../auth/signup-policy.ts';
 import { badRequest, forbidden, tooManyRequests, unauthorized } from '../http-error.ts';
@@ -87,22 +89,34 @@ export async function isSignupOpen(svc: Services, em: EntityManager): Promise<bo
 export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/auths' });
   const route = routeBinder(router, registry, { prefix: '/api/v1/auths', tag: 'auths' });
+  const accounts = new Serial();
 
   async function createAccount(
     em: EntityManager,
     form: z.output<typeof SignupForm>,
     role: (userCount: number) => UserRole,
+    gate: () => Promise<void> = async () => undefined,
   ): Promise<{ user: UserRow; wasFirst: boolean }> {
-    if (await findUserByEmail(em, form.email)) throw badRequest(EMAIL_TAKEN);
-    const userCount = await countUsers(em);
-    const user = await insertUser(em, {
-      email: form.email,
-      name: form.name,
-      role: role(userCount),
-      passwordHash: await hashPassword(form.password),
-      profileImageUrl: form.profile_image_url ?? DEFAULT_AVATAR,
+    // Hash outside the critical section: it is the slow part.
+    const passwordHash = await hashPassword(form.password);
+    return accounts.run(async () => {
+      await gate();
+      if (await findUserByEmail(em, form.email)) throw badRequest(EMAIL_TAKEN);
+      const userCount = await countUsers(em);
+      const user = await insertUser(em, {
+        email: form.email,
+        name: form.name,
+        role: role(userCount),
+        passwordHash,
+        profileImageUrl: form.profile_image_url ?? DEFAULT_AVATAR,
+      });
+      if (userCount === 0) {
+        // Open WebUI's flip: once the admin exists, public signup closes, and that is saved.
+        await svc.config.setSystem('enableSignup', false);
+        svc.logger.info({ userId: user.id }, 'first account created as admin; public signup is now closed');
+      }
+      return { user, wasFirst: userCount === 0 };
     });
-    return { user, wasFirst: userCount === 0 };
   }
 
   route(
@@ -115,15 +129,17 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     },
     async (ctx, form) => {
       const em = svc.em();
-      if (!(await isSignupOpen(svc, em))) throw forbidden(SIGNUP_CLOSED);
-      const { user, wasFirst } = await createAccount(em, form, (n) =>
-        roleForNewAccount(n, svc.config.get('defaultUserRole')),
+      // Checked before hashing (cheap refusal) and again inside the critical section.
+      const gate = async () => {
+        if (!(await isSignupOpen(svc, em))) throw forbidden(SIGNUP_CLOSED);
+      };
+      await gate();
+      const { user } = await createAccount(
+        em,
+        form,
+        (n) => roleForNewAccount(n, svc.config.get('defaultUserRole')),
+        gate,
       );
-      if (wasFirst) {
-        // Open WebUI's flip: once the admin exists, public signup closes, and that is saved.
-        await svc.config.setSystem('enableSignup', false);
-        svc.logger.info({ userId: user.id }, 'first account created as admin; public signup is now closed');
-      }
       return startSession(ctx, svc, user);
     },
   );
@@ -138,7 +154,12 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     },
     async (ctx, form) => {
       const waitEmail = svc.signinLimits.byEmail.hit(form.email);
-      const waitClient = svc.signinLimits.byClient.hit(ctx.ip);
+      const client = clientIp(
+        ctx.request.socket.remoteAddress ?? '',
+        ctx.get('x-forwarded-for'),
+        svc.env.forwardedAllowIps,
+      );
+      const waitClient = svc.signinLimits.byClient.hit(client);
       const wait = Math.max(waitEmail, waitClient);
       if (wait > 0) throw tooManyRequests(`Too many sign-in attempts. Try again in ${wait} seconds.`, wait);
       const em = svc.em();

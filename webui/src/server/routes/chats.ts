@@ -24,6 +24,8 @@ const ChatDocument = z.looseObject({
 export const ChatForm = z.object({ chat: ChatDocument });
 
 const DEFAULT_TITLE = 'New Chat';
+/** Chats carry whole conversations (and pasted images), so they may be larger than other bodies. */
+const CHAT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Open WebUI's ChatResponse. */
 function chatJson(row: ChatRow) {
@@ -60,7 +62,14 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
   );
 
   route(
-    { method: 'post', path: '/new', summary: 'Create a chat', access: 'verified', body: ChatForm },
+    {
+      method: 'post',
+      path: '/new',
+      summary: 'Create a chat',
+      access: 'verified',
+      body: ChatForm,
+      bodyLimit: CHAT_BODY_LIMIT,
+    },
     async (ctx, form) =>
       chatJson(
         await insertChat(svc.em(), userId(ctx.state), form.chat.title?.trim() || DEFAULT_TITLE, form.chat),
@@ -78,6 +87,7 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       summary: 'Update or rename a chat (title comes from chat.title)',
       access: 'verified',
       body: ChatForm,
+      bodyLimit: CHAT_BODY_LIMIT,
     },
     async (ctx, form) => {
       const em = svc.em();

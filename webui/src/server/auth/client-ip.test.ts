@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { clientIp } from './client-ip.ts';
+
+describe('clientIp', () => {
+  it('ignores X-Forwarded-For from an untrusted peer', () => {
+    expect(clientIp('203.0.113.9', '1.2.3.4', ['127.0.0.1'])).toBe('203.0.113.9');
+  });
+
+  it("takes the trusted proxy's own (last) entry, not what the client wrote before it", () => {
+    expect(clientIp('::ffff:127.0.0.1', 'spoofed, 198.51.100.7', ['127.0.0.1'])).toBe('198.51.100.7');
+    expect(clientIp('10.1.2.3', '198.51.100.7', ['*'])).toBe('198.51.100.7');
+  });
+
+  it('falls back to the peer without a header', () => {
+    expect(clientIp('::ffff:10.0.0.1', undefined, ['*'])).toBe('10.0.0.1');
+  });
+});

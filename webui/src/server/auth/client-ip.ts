@@ -1,0 +1,20 @@
+/** `::ffff:10.0.0.1` (IPv4 on a dual-stack socket) is `10.0.0.1`. */
+const plain = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+
+/**
+ * The client address for rate limiting. X-Forwarded-For is believed only when
+ * the direct peer is a trusted proxy (FORWARDED_ALLOW_IPS), and then only its
+ * last entry, which that proxy appended itself; anything further left could
+ * be written by the client.
+ */
+export function clientIp(peer: string, forwardedFor: string | undefined, trusted: readonly string[]): string {
+  const direct = plain(peer);
+  if (forwardedFor === undefined || forwardedFor.trim() === '') return direct;
+  if (!trusted.includes('*') && !trusted.map(plain).includes(direct)) return direct;
+  const hops = forwardedFor
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const last = hops[hops.length - 1];
+  return last === undefined ? direct : plain(last);
+}
