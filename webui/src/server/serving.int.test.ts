@@ -213,3 +213,40 @@ describe('startup errors', () => {
     expect(s.output()).not.toContain(key);
   });
 });
+
+describe('lifecycle', () => {
+  it('is live but not ready, and the API answers 503, while the database is unreachable', async () => {
+    const s = await spawnServer({
+      env: { DATA_DIR: dir('webui-nodb-'), DATABASE_URL: 'postgres://webui@127.0.0.1:1/webui' },
+      wait: 'health',
+    });
+    servers.push(s);
+    expect((await call(s.url, 'GET', '/health')).status).toBe(200);
+    const ready = await call(s.url, 'GET', '/ready');
+    expect(ready.status).toBe(503);
+    expect((ready.body as Json).detail).toBeTypeOf('string');
+    const api = await call(s.url, 'GET', '/api/config');
+    expect(api.status).toBe(503);
+    expect(api.headers.get('retry-after')).toBe('1');
+    expect((await call(s.url, 'GET', '/api/version')).status).toBe(200);
+    expect((await call(s.url, 'GET', '/health/db')).status).toBe(503);
+    // The URL's password-less user is fine to show; the URL itself is never logged.
+    expect(s.output()).not.toContain('postgres://webui@');
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const s = await serve({});
+    const big = { name: 'x', email: 'x@example.com', password: 'y'.repeat(2 * 1024 * 1024) };
+    const r = await call(s.url, 'POST', '/api/v1/auths/signup', { body: big });
+    expect(r.status).toBe(413);
+    expect((r.body as Json).detail).toMatch(/larger than/);
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const s = await serve({});
+    const exit = new Promise<number | null>((resolve) => s.proc.once('exit', (code) => resolve(code)));
+    s.proc.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(s.output()).toContain('shutting down');
+  });
+});
