@@ -130,6 +130,9 @@ for (const image of images) {
 
     it('ships every file and package its entry point imports', () => {
       const graph = importGraph(image.entry);
+      // Guards the import scanner itself: both entry points pull in a real program.
+      expect(graph.files.length).toBeGreaterThan(10);
+      expect(graph.packages).toContain(image.name === 'webui' ? 'koa' : '@kubernetes/client-node');
       const shipped = [...copiedFromContext(final), ...image.sourcesFromBuildStage];
       for (const file of graph.files) {
         expect(
@@ -156,6 +159,19 @@ describe('webui/Dockerfile specifics', () => {
     expect(final.some((i) => i.op === 'VOLUME' && i.args.includes('/data'))).toBe(true);
     expect(final.some((i) => i.op === 'ENV' && /DATA_DIR=\/data/.test(i.args))).toBe(true);
   });
+  it('has every file the frontend build imports in the build stage', () => {
+    const shipped = copiedFromContext(stages[0] ?? []);
+    expect(shipped).toContain('webui/');
+    for (const entry of ['webui/scripts/build-frontend.ts', 'webui/src/frontend/main.ts']) {
+      for (const file of importGraph(entry).files) {
+        expect(
+          shipped.some((p) => file.startsWith(p)),
+          `${file} is in the build stage`,
+        ).toBe(true);
+      }
+    }
+  });
+
   it('puts `webui` on PATH, the command the operator runs', () => {
     expect(final.some((i) => i.op === 'RUN' && i.args.includes('/usr/local/bin/webui'))).toBe(true);
     expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe('["webui"]');
