@@ -160,6 +160,12 @@ describe('several Ollama connections', () => {
     expect((await res.json()).detail).not.toContain(downUrl);
   });
 
+  it('GET and HEAD /ollama answer the status without a session', async () => {
+    use([downUrl]);
+    expect(await (await fetch(`${app.url}/ollama`)).json()).toEqual({ status: true });
+    expect((await fetch(`${app.url}/ollama`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('/v1/models lists the merged models the OpenAI way', async () => {
     use([a.url, b.url]);
     const body = await (await fetch(`${app.url}/ollama/v1/models`, { headers })).json();
