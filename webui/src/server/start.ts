@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import type { Router } from '@koa/router';
-import type { Middleware } from 'koa';
 import { ConfigStore } from '../config/store.ts';
 import { explicitlySet, type ResolvedEnv, type ServeMode } from '../contract/env.ts';
 import type { Database } from '../db/orm.ts';
@@ -10,10 +8,9 @@ import { type AppParts, type BuiltApp, createApp } from './app.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
 import { loadOrCreateSecretKey } from './auth/secret-key.ts';
 import { createLogger, type Logger } from './logger.ts';
-import type { RouteDoc } from './openapi/registry.ts';
 import type { Lifecycle, Services } from './services.ts';
 import { frontendStatus } from './static/frontend.ts';
-import type { AppState, RuntimeConfig } from './types.ts';
+import type { RuntimeConfig } from './types.ts';
 
 export interface StartOptions {
   mode: ServeMode;
@@ -202,70 +199,21 @@ async function retryWhileUnreachable<T>(fn: () => Promise<T>, logger: Logger): P
   }
 }
 
-type OllamaRouterFactory = (deps: { config: RuntimeConfig; logger: Logger }) => Router<AppState>;
-type ForwarderFactory = (backendUrl: string, logger: Logger) => Middleware;
-
 /**
- * The /ollama proxy and the forwarder are built in parallel in ollama/ and
- * forward/. Loading them by URL keeps startup working while they are absent.
+ * The pieces built in ollama/ and forward/ that this mode needs, imported
+ * lazily so each mode loads only its own code.
  */
-/** The pieces built in ollama/ and forward/ that this mode needs. */
 export async function loadAppParts(
   mode: ServeMode,
   env: ResolvedEnv,
   config: RuntimeConfig,
   logger: Logger,
 ): Promise<AppParts> {
-  const parts: AppParts = {};
   if (mode === 'frontend') {
     if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
-    parts.forward = (await loadForwarder())(env.backendUrl, logger);
-    return parts;
+    const { forwardTo } = await import('./forward/forward.ts');
+    return { forward: forwardTo(env.backendUrl, logger) };
   }
-  const ollama = await loadOllamaRouter(logger);
-  if (ollama) {
-    parts.ollamaRouter = ollama.createOllamaRouter({ config, logger });
-    parts.ollamaDocs = ollama.ollamaRouteDocs ?? [];
-  }
-  return parts;
-}
-
-interface OllamaModule {
-  createOllamaRouter: OllamaRouterFactory;
-  ollamaRouteDocs?: readonly RouteDoc[];
-}
-
-async function loadOllamaRouter(logger: Logger): Promise<OllamaModule | undefined> {
-  const mod = (await importIfPresent(new URL('./ollama/router.ts', import.meta.url))) as
-    | Partial<OllamaModule>
-    | undefined;
-  if (mod?.createOllamaRouter === undefined) {
-    logger.warn('the /ollama proxy is not available in this build (webui/src/server/ollama/router.ts)');
-    return undefined;
-  }
-  return mod as OllamaModule;
-}
-
-async function loadForwarder(): Promise<ForwarderFactory> {
-  const mod = await importIfPresent(new URL('./forward/forward.ts', import.meta.url));
-  const factory = (mod as { forwardTo?: ForwarderFactory } | undefined)?.forwardTo;
-  if (factory === undefined)
-    throw new Error(
-      '--mode frontend is not available in this build (webui/src/server/forward/forward.ts is missing)',
-    );
-  return factory;
-}
-
-async function importIfPresent(url: URL): Promise<unknown> {
-  try {
-    return await import(url.href);
-  } catch (err) {
-    if (
-      (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
-      String((err as Error).message).includes(url.pathname)
-    ) {
-      return undefined;
-    }
-    throw err;
-  }
+  const { createOllamaRouter, ollamaRouteDocs } = await import('./ollama/router.ts');
+  return { ollamaRouter: createOllamaRouter({ config, logger }), ollamaDocs: ollamaRouteDocs };
 }
