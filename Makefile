@@ -66,8 +66,9 @@ run-operator: deps ## Run the operator against $$KUBECONFIG
 	node operator/bin/webui-operator.ts
 
 .PHONY: crds
-crds: deps ## Regenerate crds/ from the TypeScript API types
+crds: deps ## Regenerate crds/ from the TypeScript API types, and the chart files derived from them
 	node operator/scripts/generate-crd.ts
+	node scripts/chart-generate.ts
 
 # --- Control plane and helm, built from Go modules ---
 ENVTEST_INPUTS := test/envtest/go.mod test/envtest/go.sum test/envtest/main.go test/envtest/build.sh
