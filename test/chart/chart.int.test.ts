@@ -74,6 +74,33 @@ describe('helm lint and values schema (no cluster)', () => {
     expect(r.stderr).toContain('/scope');
   });
 
+  it('refuses watchNamespaces in cluster scope, where it would be silently ignored', async () => {
+    const r = await h.helm(['template', 'x', CHART_DIR, '--set', 'watchNamespaces={a}']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ERROR: watchNamespaces only applies with scope: namespace');
+  });
+
+  it('namespaced mode with watchNamespaces gets a Role in each and watches exactly those', async () => {
+    const objs = parseManifests(
+      await h.helmOk([
+        'template',
+        'x',
+        CHART_DIR,
+        '-n',
+        'ops',
+        '--set',
+        'scope=namespace',
+        '--set',
+        'watchNamespaces={a,b}',
+      ]),
+    );
+    const roles = objs.filter((o) => o.kind === 'Role' && !o.metadata.name.endsWith('leader-election'));
+    expect(roles.map((o) => o.metadata.namespace).sort()).toEqual(['a', 'b']);
+    const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(config.data.WATCH_NAMESPACES).toBe('a,b');
+    expect(config.data.LEADER_ELECTION_NAMESPACE).toBe('ops');
+  });
+
   it('rolls the operator when its configuration changes, and only then', async () => {
     const checksum = async (extra: string[]) => {
       const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR, ...extra]));
