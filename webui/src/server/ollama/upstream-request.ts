@@ -62,7 +62,7 @@ export function upstreamUrl(baseUrl: string, path: string): URL {
  * Connection failures surface as soon as the OS reports them; the timers only
  * bound calls that hang.
  */
-export function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
+export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<UpstreamResponse> {
   const url = upstreamUrl(call.baseUrl, call.path);
   const mod = url.protocol === 'https:' ? https : http;
   const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
@@ -152,6 +152,14 @@ export function callUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
         err instanceof ClientGoneError
       ) {
         reject(err);
+        return;
+      }
+      // A pooled keep-alive connection the server closed while idle fails at
+      // once; the request never reached Ollama, so one retry on a fresh
+      // connection is safe (the pattern Node documents for reusedSocket).
+      const code = (err as { code?: string }).code;
+      if (mayRetry && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+        resolve(callUpstream(call, false));
         return;
       }
       reject(new UpstreamUnreachableError(call.baseUrl, describeSocketError(err)));
