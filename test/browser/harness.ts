@@ -3,7 +3,6 @@
  * server (`node webui/bin/webui.ts serve`) on a free loopback port with a temp
  * DATA_DIR, and launch Debian's Chromium through playwright-core.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { buildFrontend, DEFAULT_OUT_DIR } from '../../webui/scripts/build-frontend.ts';
+import { logTail, type ManagedProcess, startProcess } from '../harness/process-group.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FRONTEND_DIR = DEFAULT_OUT_DIR;
@@ -51,16 +51,35 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-/** Starts the real server and waits until /ready answers 200. */
+/** Polls until `check` resolves true; throws with the process log when the process exits or time runs out. */
+export async function waitUntil(
+  what: string,
+  proc: ManagedProcess,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitInfo)
+      throw new Error(`${what} exited (${JSON.stringify(proc.exitInfo)}):\n${logTail(proc.logPath)}`);
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline)
+      throw new Error(`${what} was not ready in ${timeoutMs} ms:\n${logTail(proc.logPath)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Starts the real server in its own process group (killed at exit even if a
+ * test crashes) and waits until /ready answers 200.
+ */
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'webui-browser-'));
-  let out = '';
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'webui/bin/webui.ts'), 'serve'], {
-    cwd: ROOT,
+  const logDir = mkdtempSync(path.join(tmpdir(), 'webui-browser-log-'));
+  const proc = startProcess('webui', process.execPath, [path.join(ROOT, 'webui/bin/webui.ts'), 'serve'], {
+    logPath: path.join(logDir, 'webui.log'),
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? dataDir,
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,
@@ -68,44 +87,20 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await proc.stop(5000);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`webui serve exited with ${child.exitCode}:\n${out}`);
-    }
-    try {
-      const res = await fetch(`${url}/ready`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`webui serve did not become ready:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitUntil('webui serve', proc, async () => (await fetch(`${url}/ready`)).ok);
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return { url, dataDir, logs: () => out, stop };
+  return { url, dataDir, logs: () => logTail(proc.logPath, 200), stop };
 }
 
 export const CHROMIUM_ARGS = [

@@ -19,7 +19,7 @@ import {
   type RunningServer,
   startServer,
 } from './harness.ts';
-import { type FakeOllama, startFakeOllamaProcess } from './ollama.ts';
+import { type BrowserFakeOllama, startBrowserFakeOllama } from './ollama.ts';
 
 const SHOTS = process.env.SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : '';
 async function shot(page: Page, name: string) {
@@ -32,8 +32,8 @@ const ADMIN = { name: 'Ada Admin', email: 'ada@example.com', password: 'correct 
 const BOB = { name: 'Bob Builder', email: 'bob@example.com', password: 'another long password' };
 
 let chromium: RunningBrowser;
-let ollama: FakeOllama;
-let ollama2: FakeOllama;
+let ollama: BrowserFakeOllama;
+let ollama2: BrowserFakeOllama;
 let server: RunningServer;
 let adminCtx: BrowserContext;
 let admin: Page;
@@ -100,10 +100,10 @@ beforeAll(async () => {
   await ensureFrontendBuilt();
   [chromium, ollama, ollama2] = await Promise.all([
     launchChromium(),
-    startFakeOllamaProcess(),
-    startFakeOllamaProcess(),
+    startBrowserFakeOllama(),
+    startBrowserFakeOllama(),
   ]);
-  server = await startServer({ OLLAMA_BASE_URL: ollama.url });
+  server = await startServer({ OLLAMA_BASE_URL: ollama.url, AIOHTTP_CLIENT_STREAM_IDLE_TIMEOUT: '2' });
   [adminCtx, admin] = await newPage();
   [bobCtx, bob] = await newPage();
 });
@@ -180,8 +180,8 @@ describe('first day with the WebUI', () => {
 
     await bob.getByRole('button', { name: 'Check again' }).click();
     await expect.poll(() => bob.getByRole('heading', { name: 'How can I help you today?' }).count()).toBe(1);
-    const models = await bob.getByLabel('Model', { exact: true }).locator('option').allTextContents();
-    expect(models).toContain(ollama.models.normal);
+    const options = bob.getByLabel('Model', { exact: true }).locator('option');
+    await expect.poll(() => options.allTextContents()).toContain(ollama.models.normal);
     await send(bob, ollama.models.normal, 'Hello there');
     await expect.poll(() => status(lastAnswer(bob))).toBe('done');
     expect((await answerText(lastAnswer(bob))).length).toBeGreaterThan(0);
@@ -201,13 +201,17 @@ describe('first day with the WebUI', () => {
       const [st, content] = await Promise.all([status(answer), answerText(answer)]);
       if (st !== 'streaming') break;
       if (content && content !== partials.at(-1)) partials.push(content);
-      if (!shotTaken && content.includes('console.log')) {
+      if (!shotTaken && content.includes('prints')) {
         shotTaken = true;
         await shot(bob, 'chat-streaming');
       }
     }
     expect(await status(answer)).toBe('done');
     const final = await answerText(answer);
+    // The Markdown arrived whole: bold, the code block (with its copy button) and the list.
+    expect(final).toContain('console.log("hello");');
+    expect(await answer.locator('webui-markdown strong').textContent()).toBe('some');
+    expect(await answer.getByRole('button', { name: 'Copy code' }).count()).toBe(1);
     // Several distinct, growing intermediate states were on screen before the end.
     expect(partials.length).toBeGreaterThanOrEqual(2);
     expect(partials[0]?.length).toBeLessThan(final.length);
@@ -224,19 +228,40 @@ describe('first day with the WebUI', () => {
     expect(await status(answer)).toBe('streaming');
     await bob.getByRole('button', { name: 'Stop' }).click();
     await expect.poll(() => status(answer)).toBe('stopped');
+    // The abort travelled through the server: Ollama saw its request cancelled before the end.
+    const upstream = await ollama.fake.waitFor(
+      (r) =>
+        r.aborted &&
+        (r.body as { messages?: { content: string }[] })?.messages?.at(-1)?.content === 'Another slow one',
+      10_000,
+    );
+    expect(upstream.finished).toBe(false);
+    expect((await answerText(answer)).length).toBeGreaterThan(0);
     expect(await answer.getByText('Stopped.').count()).toBe(1);
     expect(await bob.getByRole('button', { name: 'Send' }).count()).toBe(1);
     // Focus returns to the composer for the next message.
     await expect.poll(() => deepActive(bob)).toBe('TEXTAREA#prompt');
   });
 
-  it('an answer the server cuts off is marked as cut, with the reason', async () => {
-    const cutter = ollama.models.stalled ?? ollama.models.failing;
-    expect(cutter, 'the fake Ollama offers a stalled or failing model').toBeTruthy();
-    await send(bob, cutter ?? '', 'This will break');
+  it('answers the server cuts off are marked as cut, with the reason', async () => {
+    // dying: Ollama drops the connection mid-answer; stalled: it goes silent until the idle timeout.
+    const cutters = [ollama.models.dying, ollama.models.stalled].filter((m): m is string => Boolean(m));
+    expect(cutters.length, 'the fake Ollama offers dying and stalled models').toBe(2);
+    for (const model of cutters) {
+      await send(bob, model, `Break with ${model}`);
+      const answer = lastAnswer(bob);
+      await expect.poll(() => status(answer), { timeout: 20_000 }).toBe('cut');
+      const note = answer.getByRole('note');
+      expect(await note.textContent()).toMatch(/^Answer cut off: \S/);
+    }
+  });
+
+  it('a failing model shows the server error instead of an answer', async () => {
+    expect(ollama.models.failing).toBeTruthy();
+    await send(bob, ollama.models.failing ?? '', 'Fail please');
     const answer = lastAnswer(bob);
-    await expect.poll(() => status(answer), { timeout: 45_000 }).toMatch(/cut|error/);
-    expect((await answer.textContent()) ?? '').toMatch(/cut off:|Ollama|error|fail/i);
+    await expect.poll(() => status(answer)).toBe('error');
+    expect(((await answer.getByRole('alert').textContent()) ?? '').trim().length).toBeGreaterThan(0);
   });
 
   it('chat history: rename and delete through the sidebar', async () => {
@@ -285,6 +310,37 @@ describe('first day with the WebUI', () => {
     await copy.click();
     await expect.poll(() => copy.textContent()).toMatch(/Copied/);
     expect(await bob.evaluate(() => navigator.clipboard.readText())).toBe('<b onclick="x">not bold</b>');
+  });
+
+  it('on a phone, in dark mode, the history hides behind a History button', async () => {
+    const phone = await chromium.browser.newContext({
+      viewport: { width: 390, height: 760 },
+      colorScheme: 'dark',
+      storageState: await bobCtx.storageState(),
+    });
+    try {
+      const page = await phone.newPage();
+      page.setDefaultTimeout(10_000);
+      const chats = await bob.evaluate(() => fetch('/api/v1/chats/').then((r) => r.json()));
+      await page.goto(`${server.url}/#/c/${chats[0].id}`);
+      await expect.poll(() => page.locator('article.assistant').count()).toBeGreaterThan(0);
+      const history = page.getByRole('navigation', { name: 'Chat history' });
+      expect(await history.isVisible()).toBe(false);
+      const toggle = page.getByRole('button', { name: 'History' });
+      await toggle.click();
+      expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+      expect(await history.isVisible()).toBe(true);
+      await shot(page, 'chat-phone-history-dark');
+      await toggle.click();
+      expect(await history.isVisible()).toBe(false);
+      // Escape closes it too, and focus returns to the toggle.
+      await toggle.click();
+      await page.keyboard.press('Escape');
+      expect(await history.isVisible()).toBe(false);
+      await shot(page, 'chat-phone-dark');
+    } finally {
+      await phone.close();
+    }
   });
 
   it('the admin changes the connection URL and verifies it', async () => {

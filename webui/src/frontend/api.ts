@@ -60,8 +60,12 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   return new ApiError(res.status, message);
 }
 
-/** Extracts a message from Open WebUI-style error bodies, including pydantic/zod lists. */
+/** Extracts a message from Open WebUI-style error bodies (pydantic/zod lists too) or Ollama's `{"error"}`. */
 export function detailOf(body: unknown): string {
+  if (body && typeof body === 'object' && 'error' in body && !('detail' in body)) {
+    const e = (body as { error: unknown }).error;
+    if (typeof e === 'string') return e;
+  }
   if (body && typeof body === 'object' && 'detail' in body) {
     const d = (body as { detail: unknown }).detail;
     if (typeof d === 'string') return d;

@@ -53,11 +53,16 @@ export class WebuiApp extends LitElement {
     this.loading = true;
     this.fatal = '';
     try {
-      this.user = await api<SessionUser>('/api/v1/auths/').catch((err: unknown) => {
-        if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return null;
-        throw err;
-      });
-      this.config = await api<AppConfig>('/api/config');
+      // Both in parallel: the first screen waits for the slower of the two, not their sum.
+      const [user, config] = await Promise.all([
+        api<SessionUser>('/api/v1/auths/').catch((err: unknown) => {
+          if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return null;
+          throw err;
+        }),
+        api<AppConfig>('/api/config'),
+      ]);
+      this.user = user;
+      this.config = config;
     } catch (err) {
       this.fatal = messageOf(err);
     } finally {

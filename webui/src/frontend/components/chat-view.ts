@@ -171,7 +171,7 @@ export class ChatView extends LitElement {
 
   override render() {
     const isAdmin = this.user?.role === 'admin';
-    return html`<div class="layout ${this.historyOpen ? 'history-open' : ''}">
+    return html`<div class="layout ${this.historyOpen ? 'history-open' : ''}" @keydown=${this.#layoutKey}>
       <webui-chat-list
         id="history"
         .chats=${this.chats}
@@ -187,9 +187,7 @@ export class ChatView extends LitElement {
             class="history-toggle"
             aria-controls="history"
             aria-expanded=${this.historyOpen ? 'true' : 'false'}
-            @click=${() => {
-              this.historyOpen = !this.historyOpen;
-            }}
+            @click=${this.#toggleHistory}
           >
             History
           </button>
@@ -215,10 +213,12 @@ export class ChatView extends LitElement {
         </div>
         <form class="composer" @submit=${this.#send}>
           <label for="prompt" class="sr-only">Message</label>
+          <span id="prompt-hint" class="sr-only">Enter sends, Shift+Enter starts a new line.</span>
           <textarea
             id="prompt"
             rows="2"
-            placeholder="Send a message (Enter to send, Shift+Enter for a new line)"
+            placeholder="Send a message"
+            aria-describedby="prompt-hint"
             @keydown=${this.#composerKey}
           ></textarea>
           ${
@@ -283,6 +283,23 @@ export class ChatView extends LitElement {
           : nothing
       }
     </article>`;
+  }
+
+  async #toggleHistory() {
+    this.historyOpen = !this.historyOpen;
+    if (!this.historyOpen) return;
+    // On a phone the history opens as a drawer: move focus into it.
+    await this.updateComplete;
+    const list = this.renderRoot.querySelector('webui-chat-list');
+    await list?.updateComplete;
+    list?.renderRoot.querySelector<HTMLElement>('.new')?.focus();
+  }
+
+  #layoutKey(e: KeyboardEvent) {
+    if (e.key === 'Escape' && this.historyOpen) {
+      this.historyOpen = false;
+      this.renderRoot.querySelector<HTMLButtonElement>('.history-toggle')?.focus();
+    }
   }
 
   #pickModel(name: string) {
@@ -554,10 +571,15 @@ export class ChatView extends LitElement {
         webui-chat-list {
           display: none;
         }
+        .toolbar {
+          height: 3.5rem;
+        }
         .history-open webui-chat-list {
           display: block;
           position: absolute;
-          inset: 0 25% 0 0;
+          /* below the toolbar, so the History button stays reachable to close it */
+          inset: 3.5rem 20% 0 0;
+          border-top: 1px solid var(--border);
           z-index: 2;
           box-shadow: 0 0 1.5rem rgb(0 0 0 / 0.25);
         }
