@@ -4,7 +4,13 @@
  * status only when it changed. Knows nothing about watches or queues.
  */
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
-import { CONDITION_TYPES, type ConditionType, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
+import {
+  CONDITION_TYPES,
+  type ConditionType,
+  defaultSpec,
+  type WebUI,
+  type WebUIStatus,
+} from '../api/v1alpha1/webui.ts';
 import { needsApply, stampApplied } from '../kube/drift.ts';
 import { apiFailure } from '../kube/errors.ts';
 import { ollamaUrls } from '../render/backend.ts';
@@ -118,9 +124,11 @@ export class Reconciler {
   }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
-    const w = this.deps.cache.webui(namespace, name);
+    const cached = this.deps.cache.webui(namespace, name);
     // Deleted: the garbage collector removes owned children; a retained claim stays by design.
-    if (!w || w.metadata.deletionTimestamp) return {};
+    if (!cached || cached.metadata.deletionTimestamp) return {};
+    // The API server defaults on write; objects stored before a default existed lack it.
+    const w: WebUI = { ...cached, spec: defaultSpec(cached.spec) };
     const { cache, api, log } = this.deps;
     const errors: string[] = [];
     const digests: Record<string, string> = {};

@@ -1,0 +1,187 @@
+/** Helpers shared by the operator's integration tests (real control plane, in-process controller). */
+import { readFileSync } from 'node:fs';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  loadAllYaml,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1CustomResourceDefinition,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  GROUP,
+  KIND,
+  PLURAL,
+  VERSION,
+  type WebUI,
+  type WebUISpecInput,
+} from '../src/api/v1alpha1/webui.ts';
+import { WebUIController } from '../src/controller/controller.ts';
+import { type FetchFn, OllamaProber } from '../src/controller/ollama.ts';
+import { clientFactory } from '../src/kube/client.ts';
+import { watchFn } from '../src/main.ts';
+
+export const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Creates the CRDs of a YAML file and waits until they are served. The YAML is
+ * loaded into client-node's typed models first: passing plain parsed YAML to a
+ * typed call silently drops `default` and `x-kubernetes-validations` (their
+ * model names are `_default` and `xKubernetesValidations`).
+ */
+export async function applyCrds(kc: KubeConfig, path: string): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  const crds = loadAllYaml(readFileSync(path, 'utf8')) as V1CustomResourceDefinition[];
+  for (const body of crds) await api.createCustomResourceDefinition({ body });
+  for (const crd of crds) {
+    const name = crd.metadata?.name ?? '';
+    await waitFor(`CRD ${name} established`, async () => {
+      const cur = await api.readCustomResourceDefinition({ name });
+      return cur.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
+    });
+    const plural = crd.spec.names.plural;
+    const version = crd.spec.versions[0]?.name ?? '';
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await waitFor(`${plural} served`, async () => {
+      await custom.listClusterCustomObject({ group: crd.spec.group, version, plural });
+      return true;
+    });
+  }
+}
+
+export function clients(kc: KubeConfig) {
+  return {
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+  };
+}
+
+export type Clients = ReturnType<typeof clients>;
+
+export async function createWebUI(
+  c: Clients,
+  namespace: string,
+  name: string,
+  spec: WebUISpecInput,
+): Promise<WebUI> {
+  return (await c.custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace,
+    body: { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec },
+  })) as WebUI;
+}
+
+export async function getWebUI(c: Clients, namespace: string, name: string): Promise<WebUI> {
+  return (await c.custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace,
+    name,
+  })) as WebUI;
+}
+
+export async function patchWebUI(c: Clients, namespace: string, name: string, patch: object): Promise<WebUI> {
+  return (await c.custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: patch },
+    MERGE,
+  )) as WebUI;
+}
+
+export async function deployment(
+  c: Clients,
+  namespace: string,
+  name: string,
+): Promise<V1Deployment | undefined> {
+  try {
+    return await c.apps.readNamespacedDeployment({ name, namespace });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * There is no kubelet: mark the pods the ReplicaSet controller created as
+ * running and ready, so the Deployment controller reports the rollout as done.
+ */
+export async function markPodsReady(c: Clients, namespace: string, labelSelector: string): Promise<number> {
+  const pods = await c.core.listNamespacedPod({ namespace, labelSelector });
+  let marked = 0;
+  for (const p of pods.items) {
+    if (p.metadata?.deletionTimestamp) continue;
+    if (p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')) continue;
+    const now = new Date().toISOString();
+    await c.core.patchNamespacedPodStatus(
+      {
+        name: p.metadata?.name ?? '',
+        namespace,
+        body: {
+          status: {
+            phase: 'Running',
+            conditions: [
+              { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+              { type: 'Initialized', status: 'True', lastTransitionTime: now },
+              { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+              { type: 'Ready', status: 'True', lastTransitionTime: now },
+            ],
+          },
+        },
+      },
+      MERGE,
+    );
+    marked++;
+  }
+  return marked;
+}
+
+/** Runs the controller in this process, with a fetch that maps fake Ollama host names to local ports. */
+export async function startController(
+  kc: KubeConfig,
+  opts: { namespaces: string[]; hosts: Record<string, string>; resyncMs?: number },
+): Promise<WebUIController> {
+  const fetchFn: FetchFn = (url, init) => {
+    const u = new URL(url);
+    const mapped = opts.hosts[u.host];
+    return fetch(mapped ? `${mapped}${u.pathname}` : url, init);
+  };
+  const quiet = () => {};
+  const controller = new WebUIController({
+    factory: await clientFactory(kc, 10_000),
+    watch: watchFn(kc),
+    namespaces: opts.namespaces,
+    defaultImage: 'ghcr.io/webui-operator/webui:test',
+    log: { debug: quiet, info: quiet, warn: quiet, error: (o, m) => console.error(m, o) },
+    prober: new OllamaProber({ fetch: fetchFn, timeoutMs: 2000, ttlMs: 1000 }),
+    resyncMs: opts.resyncMs ?? 2000,
+  });
+  controller.start();
+  return controller;
+}

@@ -1,0 +1,371 @@
+/**
+ * The operator against a real kube-apiserver + kube-controller-manager (GC,
+ * Deployment and ReplicaSet controllers). There is no kubelet: tests mark pods
+ * ready themselves to finish rollouts.
+ */
+import { join } from 'node:path';
+import { ApiException, type V1Container, type V1Deployment } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
+import { type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
+import type { WebUI } from '../src/api/v1alpha1/webui.ts';
+import type { WebUIController } from '../src/controller/controller.ts';
+import { USER_AGENT } from '../src/kube/client.ts';
+import {
+  applyCrds,
+  type Clients,
+  clients,
+  createWebUI,
+  deployment,
+  getWebUI,
+  markPodsReady,
+  patchWebUI,
+  startController,
+  waitFor,
+} from './support.ts';
+
+const NS = 'chat';
+const ROOT = join(import.meta.dirname, '..', '..');
+const OLLAMA_HOST = 'ollama.ollama.svc:11434';
+const OLLAMA = `http://${OLLAMA_HOST}`;
+
+let cp: ControlPlane;
+let c: Clients;
+let ollama: FakeOllama;
+let controller: WebUIController;
+
+function container(d: V1Deployment | undefined): V1Container {
+  const x = d?.spec?.template.spec?.containers[0];
+  if (!x) throw new Error('no container');
+  return x;
+}
+
+function env(d: V1Deployment | undefined): Record<string, string | undefined> {
+  return Object.fromEntries((container(d).env ?? []).map((e) => [e.name, e.value]));
+}
+
+function cond(w: WebUI, type: string) {
+  return w.status?.conditions?.find((x) => x.type === type);
+}
+
+const hash = (d: V1Deployment | undefined) =>
+  d?.spec?.template.metadata?.annotations?.['webui.dev/config-hash'];
+
+async function readyWebUI(name: string): Promise<WebUI> {
+  return waitFor(`${name} Ready`, async () => {
+    await markPodsReady(c, NS, `app.kubernetes.io/instance=${name}`);
+    const w = await getWebUI(c, NS, name);
+    return cond(w, 'Ready')?.status === 'True' && w.status?.observedGeneration === w.metadata.generation && w;
+  });
+}
+
+beforeAll(async () => {
+  cp = await startControlPlane({ controllerManager: true, auditLog: true });
+  await applyCrds(cp.kubeConfig, join(ROOT, 'crds', 'webui.dev_webuis.yaml'));
+  c = clients(cp.kubeConfig);
+  await c.core.createNamespace({ body: { metadata: { name: NS } } });
+  // Pods need the namespace's default ServiceAccount, created by the controller manager.
+  await waitFor('default ServiceAccount', async () =>
+    c.core.readNamespacedServiceAccount({ name: 'default', namespace: NS }),
+  );
+  ollama = await startFakeOllama({ version: '0.9.9' });
+  controller = await startController(cp.kubeConfig, {
+    namespaces: [NS],
+    hosts: { [OLLAMA_HOST]: ollama.url },
+  });
+});
+
+afterAll(async () => {
+  await controller?.stop();
+  await ollama?.close();
+  await cp?.stop();
+});
+
+describe('a WebUI', () => {
+  it('produces every child with the right env, probes and security context', async () => {
+    await createWebUI(c, NS, 'alpha', {
+      ollama: { baseUrl: OLLAMA, timeoutSeconds: 600 },
+      auth: { enableSignup: false, defaultUserRole: 'user' },
+    });
+    const backend = await waitFor('backend Deployment', () => deployment(c, NS, 'alpha-backend'));
+    const frontend = await waitFor('frontend Deployment', () => deployment(c, NS, 'alpha-frontend'));
+    const e = env(backend);
+    expect(e).toMatchObject({
+      OLLAMA_BASE_URL: OLLAMA,
+      OLLAMA_BASE_URLS: OLLAMA,
+      AIOHTTP_CLIENT_TIMEOUT: '600',
+      ENABLE_SIGNUP: 'false',
+      DEFAULT_USER_ROLE: 'user',
+      DATA_DIR: '/data',
+      WEBUI_MANAGED_SETTINGS: 'OLLAMA_BASE_URLS,ENABLE_SIGNUP,DEFAULT_USER_ROLE',
+    });
+    const keyRef = container(backend).env?.find((x) => x.name === 'WEBUI_SECRET_KEY')?.valueFrom
+      ?.secretKeyRef;
+    expect(keyRef).toEqual({ name: 'alpha-secret-key', key: 'secret-key' });
+    expect(container(backend).args).toEqual(['serve', '--mode', 'api']);
+    expect(container(backend).livenessProbe?.httpGet?.path).toBe('/health');
+    expect(container(backend).readinessProbe?.httpGet?.path).toBe('/ready');
+    expect(container(backend).securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(backend.spec?.strategy?.type).toBe('Recreate');
+    expect(backend.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'WebUI',
+      name: 'alpha',
+      controller: true,
+    });
+    expect(env(frontend).BACKEND_URL).toBe(`http://alpha-backend.${NS}.svc:8080`);
+
+    const secret = await c.core.readNamespacedSecret({ name: 'alpha-secret-key', namespace: NS });
+    expect(Buffer.from(secret.data?.['secret-key'] ?? '', 'base64').length).toBeGreaterThan(30);
+    const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name: 'alpha-data', namespace: NS });
+    expect(pvc.metadata?.ownerReferences).toBeUndefined();
+    await c.core.readNamespacedService({ name: 'alpha-backend', namespace: NS });
+    await c.core.readNamespacedService({ name: 'alpha-frontend', namespace: NS });
+
+    const w = await readyWebUI('alpha');
+    expect(w.status?.url).toBe(`http://alpha-frontend.${NS}.svc/`);
+    expect(cond(w, 'OllamaReachable')).toMatchObject({ status: 'True', reason: 'Reachable' });
+    expect(cond(w, 'Progressing')?.status).toBe('False');
+    expect(cond(w, 'Degraded')?.status).toBe('False');
+    expect(w.status?.backend?.readyReplicas).toBe(1);
+    const events = await c.core.listNamespacedEvent({
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=alpha',
+    });
+    expect(events.items.map((x) => x.reason)).toEqual(expect.arrayContaining(['Created', 'Ready']));
+  });
+
+  it('keeps the generated secret key across reconciles', async () => {
+    const before = await c.core.readNamespacedSecret({ name: 'alpha-secret-key', namespace: NS });
+    await patchWebUI(c, NS, 'alpha', { spec: { auth: { defaultUserRole: 'pending' } } });
+    await waitFor(
+      'env updated',
+      async () => env(await deployment(c, NS, 'alpha-backend')).DEFAULT_USER_ROLE === 'pending',
+    );
+    const after = await c.core.readNamespacedSecret({ name: 'alpha-secret-key', namespace: NS });
+    expect(after.data).toEqual(before.data);
+  });
+
+  it('rolls the pods on a config change and not on a no-op change', async () => {
+    await readyWebUI('alpha');
+    const start = await deployment(c, NS, 'alpha-backend');
+    const startFrontend = await deployment(c, NS, 'alpha-frontend');
+    // Label-only edit and a change the pods do not see (Service port).
+    await patchWebUI(c, NS, 'alpha', {
+      metadata: { labels: { team: 'blue' } },
+      spec: { service: { port: 8081 } },
+    });
+    await waitFor('service port', async () => {
+      const s = await c.core.readNamespacedService({ name: 'alpha-frontend', namespace: NS });
+      return s.spec?.ports?.[0]?.port === 8081;
+    });
+    await waitFor('status caught up', async () => {
+      const w = await getWebUI(c, NS, 'alpha');
+      return w.status?.observedGeneration === w.metadata.generation;
+    });
+    const same = await deployment(c, NS, 'alpha-backend');
+    expect(same?.metadata?.generation).toBe(start?.metadata?.generation);
+    expect(hash(same)).toBe(hash(start));
+    expect((await deployment(c, NS, 'alpha-frontend'))?.metadata?.generation).toBe(
+      startFrontend?.metadata?.generation,
+    );
+
+    await patchWebUI(c, NS, 'alpha', { spec: { ollama: { timeoutSeconds: 900 } } });
+    const rolled = await waitFor('backend rolled', async () => {
+      const d = await deployment(c, NS, 'alpha-backend');
+      return env(d).AIOHTTP_CLIENT_TIMEOUT === '900' && d;
+    });
+    expect(hash(rolled)).not.toBe(hash(start));
+    expect((await deployment(c, NS, 'alpha-frontend'))?.metadata?.generation).toBe(
+      startFrontend?.metadata?.generation,
+    );
+    await readyWebUI('alpha');
+  });
+
+  it('runs a config reset once per token and records it in status', async () => {
+    await patchWebUI(c, NS, 'alpha', { spec: { config: { resetToken: 'reset-1' } } });
+    const d = await waitFor('reset env', async () => {
+      const x = await deployment(c, NS, 'alpha-backend');
+      return env(x).CONFIG_RESET_TOKEN === 'reset-1' && x;
+    });
+    expect(env(d).RESET_CONFIG_ON_START).toBe('true');
+    const w = await waitFor('ConfigReset completed', async () => {
+      await markPodsReady(c, NS, 'app.kubernetes.io/instance=alpha');
+      const x = await getWebUI(c, NS, 'alpha');
+      return x.status?.configReset?.token === 'reset-1' && x;
+    });
+    expect(cond(w, 'ConfigReset')).toMatchObject({ status: 'True', reason: 'ResetCompleted' });
+    expect(Date.parse(w.status?.configReset?.completedAt ?? '')).not.toBeNaN();
+    const events = await c.core.listNamespacedEvent({
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=alpha',
+    });
+    expect(events.items.map((x) => x.reason)).toEqual(
+      expect.arrayContaining(['ConfigResetStarted', 'ConfigResetCompleted']),
+    );
+  });
+
+  it('makes zero writes in a steady state (counted in the audit log)', async () => {
+    await readyWebUI('alpha');
+    // Converged: no operator write for a while, then a window spanning several resyncs (2 s each).
+    const operatorWrites = async () =>
+      (await cp.readAuditEvents()).filter((e) =>
+        (e.userAgent ?? '').startsWith(USER_AGENT.split('/')[0] ?? ''),
+      );
+    let seen = -1;
+    await waitFor('operator quiet', async () => {
+      const n = (await operatorWrites()).length;
+      const quiet = n === seen;
+      seen = n;
+      if (!quiet) await new Promise((r) => setTimeout(r, 3000));
+      return quiet;
+    });
+    const before = (await operatorWrites()).length;
+    expect(before).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 8000));
+    const window = (await operatorWrites()).slice(before);
+    expect(
+      window.map(
+        (e) => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name} ${e.objectRef?.subresource ?? ''}`,
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('conditions', () => {
+  it('explains a loopback Ollama URL and reports an unreachable one', async () => {
+    await createWebUI(c, NS, 'loop', { ollama: { baseUrl: 'http://127.0.0.1:1' } });
+    const w = await waitFor('loopback condition', async () => {
+      const x = await getWebUI(c, NS, 'loop');
+      return cond(x, 'OllamaReachable') && x;
+    });
+    const oc = cond(w, 'OllamaReachable');
+    expect(oc).toMatchObject({ status: 'False', reason: 'LoopbackURL' });
+    expect(oc?.message).toContain('is the WebUI pod itself');
+    expect(oc?.message).toContain('Service DNS name');
+
+    await createWebUI(c, NS, 'down', { ollama: { baseUrl: 'http://ollama-down.ollama.svc:11434' } });
+    const d = await waitFor('unreachable condition', async () => {
+      const x = await getWebUI(c, NS, 'down');
+      return cond(x, 'OllamaReachable') && x;
+    });
+    expect(cond(d, 'OllamaReachable')).toMatchObject({ status: 'False', reason: 'Unreachable' });
+    const events = await c.core.listNamespacedEvent({
+      namespace: NS,
+      fieldSelector: 'involvedObject.name=down',
+    });
+    expect(events.items.some((x) => x.reason === 'OllamaUnreachable' && x.type === 'Warning')).toBe(true);
+  });
+
+  it('reports a missing database Secret as Degraded', async () => {
+    await createWebUI(c, NS, 'pg', {
+      ollama: { baseUrl: OLLAMA },
+      database: { urlSecretRef: { name: 'pg-url' } },
+    });
+    const w = await waitFor('degraded', async () => {
+      const x = await getWebUI(c, NS, 'pg');
+      return cond(x, 'Degraded')?.status === 'True' && x;
+    });
+    expect(cond(w, 'Degraded')?.message).toContain('Secret pg-url not found');
+    expect(cond(w, 'Ready')?.status).toBe('False');
+    // No claim with an external database.
+    await expect(
+      c.core.readNamespacedPersistentVolumeClaim({ name: 'pg-data', namespace: NS }),
+    ).rejects.toThrow();
+  });
+});
+
+describe('validation', () => {
+  async function refused(name: string, spec: object): Promise<string> {
+    try {
+      await createWebUI(c, NS, name, spec as never);
+    } catch (e) {
+      if (e instanceof ApiException) return (JSON.parse(String(e.body)) as { message: string }).message;
+      throw e;
+    }
+    throw new Error(`${name} was accepted`);
+  }
+
+  it('refuses invalid specs with the CEL message', async () => {
+    expect(await refused('bad1', { ollama: { baseUrl: OLLAMA }, backend: { replicas: 2 } })).toContain(
+      'spec.backend.replicas > 1 needs an external database',
+    );
+    expect(await refused('bad2', { ollama: { baseUrl: 'ftp://ollama:21' } })).toContain(
+      'must be an http(s) URL',
+    );
+    expect(await refused('bad3', { ollama: { baseUrl: OLLAMA, baseUrls: [OLLAMA] } })).toContain(
+      'set exactly one of spec.ollama.baseUrl or spec.ollama.baseUrls',
+    );
+    expect(
+      await refused('bad4', {
+        ollama: { baseUrl: OLLAMA },
+        extraEnv: [{ name: 'ENABLE_SIGNUP', value: 'true' }],
+      }),
+    ).toContain('spec.extraEnv may not set variables the operator manages');
+    expect(await refused('bad5', { ollama: { baseUrl: OLLAMA }, ingress: { enabled: true } })).toContain(
+      'spec.ingress.host is required',
+    );
+  });
+});
+
+describe('deletion', () => {
+  it('garbage-collects the children but keeps a retained claim, which a re-created WebUI reuses', async () => {
+    await createWebUI(c, NS, 'gone', { ollama: { baseUrl: OLLAMA } });
+    await waitFor('children', () => deployment(c, NS, 'gone-frontend'));
+    const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name: 'gone-data', namespace: NS });
+    await c.custom.deleteNamespacedCustomObject({
+      group: 'webui.dev',
+      version: 'v1alpha1',
+      plural: 'webuis',
+      namespace: NS,
+      name: 'gone',
+    });
+    await waitFor(
+      'children collected',
+      async () => !(await deployment(c, NS, 'gone-backend')) && !(await deployment(c, NS, 'gone-frontend')),
+    );
+    await waitFor('secret collected', async () => {
+      try {
+        await c.core.readNamespacedSecret({ name: 'gone-secret-key', namespace: NS });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const kept = await c.core.readNamespacedPersistentVolumeClaim({ name: 'gone-data', namespace: NS });
+    expect(kept.metadata?.deletionTimestamp).toBeUndefined();
+
+    await createWebUI(c, NS, 'gone', { ollama: { baseUrl: OLLAMA } });
+    await waitFor('re-created backend', () => deployment(c, NS, 'gone-backend'));
+    const reused = await c.core.readNamespacedPersistentVolumeClaim({ name: 'gone-data', namespace: NS });
+    expect(reused.metadata?.uid).toBe(pvc.metadata?.uid);
+  });
+
+  it('deletes the claim with retainOnDelete: false', async () => {
+    await createWebUI(c, NS, 'temp', { ollama: { baseUrl: OLLAMA }, persistence: { retainOnDelete: false } });
+    const pvc = await waitFor('claim', async () =>
+      c.core.readNamespacedPersistentVolumeClaim({ name: 'temp-data', namespace: NS }),
+    );
+    expect(pvc.metadata?.ownerReferences?.[0]?.name).toBe('temp');
+    await c.custom.deleteNamespacedCustomObject({
+      group: 'webui.dev',
+      version: 'v1alpha1',
+      plural: 'webuis',
+      namespace: NS,
+      name: 'temp',
+    });
+    // The pvc-protection finalizer stays without its controller; the delete itself is what GC does.
+    await waitFor('claim deleted', async () => {
+      try {
+        const x = await c.core.readNamespacedPersistentVolumeClaim({ name: 'temp-data', namespace: NS });
+        return x.metadata?.deletionTimestamp !== undefined;
+      } catch {
+        return true;
+      }
+    });
+  });
+});
