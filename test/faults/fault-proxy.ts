@@ -35,7 +35,12 @@ function b64decode(s: string | undefined): string {
   return s ? Buffer.from(s, 'base64').toString('utf8') : '';
 }
 
-export async function startFaultProxy(cp: ControlPlane): Promise<FaultProxy> {
+export interface FaultProxyOptions {
+  /** Appended to every forwarded User-Agent as " (via <tag>)", so audit events tell clients apart. */
+  tag?: string;
+}
+
+export async function startFaultProxy(cp: ControlPlane, opts: FaultProxyOptions = {}): Promise<FaultProxy> {
   const user = cp.kubeConfig.getCurrentUser();
   const clientCert = b64decode(user?.certData);
   const clientKey = b64decode(user?.keyData);
@@ -52,13 +57,19 @@ export async function startFaultProxy(cp: ControlPlane): Promise<FaultProxy> {
         port: upstream.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: upstream.host },
+        headers: {
+          ...req.headers,
+          host: upstream.host,
+          ...(opts.tag ? { 'user-agent': `${req.headers['user-agent'] ?? ''} (via ${opts.tag})` } : {}),
+        },
         ca: cp.caPem,
         cert: clientCert,
         key: clientKey,
       },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        // A watch sends its headers at once and then may stay quiet: pass them on now.
+        res.flushHeaders();
         upRes.pipe(res);
       },
     );

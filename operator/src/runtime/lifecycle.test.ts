@@ -41,8 +41,10 @@ class FakeController implements ManagedController {
     this.running = false;
     await this.inFlight;
   }
-  stopInformers() {
+  hangOnStop = false;
+  stopInformers(): Promise<void> | undefined {
     this.calls.push('stopInformers');
+    return this.hangOnStop ? new Promise<void>(() => {}) : undefined;
   }
   watchSilenceMs() {
     return this.silence;
@@ -185,5 +187,23 @@ describe('runOperatorLifecycle', () => {
     lease.failing = true;
     await waitFor(() => exits.length > 0);
     expect(exits).toEqual([1]);
+  });
+
+  it('still releases and exits when an informer cannot stop (a watch stuck connecting)', async () => {
+    const lease = new MemoryLease();
+    const elector = new LeaderElector({
+      store: lease,
+      identity: 'a',
+      leaseDurationMs: 60_000,
+      renewDeadlineMs: 200,
+      retryPeriodMs: 50,
+    });
+    const c = new FakeController();
+    c.hangOnStop = true;
+    const { op, exits } = await start(c, { elector });
+    await waitFor(() => c.running);
+    await op.shutdown('SIGTERM');
+    expect(exits).toEqual([0]);
+    expect(lease.record?.holderIdentity).toBe('');
   });
 });

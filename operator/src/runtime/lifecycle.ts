@@ -68,6 +68,8 @@ export interface RunningOperator {
   detachSignals(): void;
 }
 
+const INFORMER_STOP_MS = 3_000;
+
 function deadline<T>(promise: Promise<T>, ms: number): Promise<'done' | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -152,7 +154,11 @@ export async function runOperatorLifecycle(opts: LifecycleOptions): Promise<Runn
           'a reconcile was still running at the shutdown deadline',
         );
       }
-      await controller.stopInformers();
+      // Informers only read; a watch still connecting to a hung API server must not hold up
+      // the release (a client-node watch cannot be aborted before its response headers arrive).
+      if ((await deadline(Promise.resolve(controller.stopInformers()), INFORMER_STOP_MS)) === 'timeout') {
+        log.warn({ deadlineMs: INFORMER_STOP_MS }, 'informers did not stop in time; going on');
+      }
       // Releasing while a reconcile still runs would let the next leader write
       // concurrently; then let the Lease expire instead.
       await elector?.stop({ release: drained === 'done' });
