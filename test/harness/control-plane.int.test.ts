@@ -46,7 +46,16 @@ const crd = {
           openAPIV3Schema: {
             type: 'object',
             properties: {
-              spec: { type: 'object', properties: { size: { type: 'integer' } } },
+              spec: {
+                type: 'object',
+                properties: {
+                  size: { type: 'integer' },
+                  color: { type: 'string', enum: ['red', 'blue'], default: 'red' },
+                },
+                'x-kubernetes-validations': [
+                  { rule: '!has(self.size) || self.size < 100', message: 'size must be below 100' },
+                ],
+              },
               status: { type: 'object', properties: { phase: { type: 'string' } } },
             },
           },
@@ -113,6 +122,24 @@ describe('test control plane (real kube-apiserver, etcd, kube-controller-manager
     await applyCrdFile(cp, path);
     const resources = await crs.getAPIResources({ group: GROUP, version: VERSION });
     expect(resources.resources.map((r) => r.name).sort()).toEqual([PLURAL, `${PLURAL}/status`]);
+  });
+
+  it('keeps the whole schema of an applied CRD: defaults, enums and CEL rules are enforced', async () => {
+    const create = (name: string, spec: object) =>
+      crs.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: NS,
+        plural: PLURAL,
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Gadget', metadata: { name }, spec },
+      });
+    const defaulted = (await create('defaults', { size: 1 })) as { spec: { color?: string } };
+    expect(defaulted.spec.color).toBe('red');
+    const cel = await create('too-big', { size: 500 }).catch((e: unknown) => e);
+    expect(statusOf(cel)).toBe(422);
+    expect(String((cel as ApiException<string>).body)).toContain('size must be below 100');
+    const badEnum = await create('green', { color: 'green' }).catch((e: unknown) => e);
+    expect(statusOf(badEnum)).toBe(422);
   });
 
   it('creates, watches and status-patches a custom resource through /status', async () => {

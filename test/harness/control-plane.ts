@@ -17,7 +17,7 @@ import { type AuditEvent, readAuditLog, renderAuditPolicy } from './audit.ts';
 import { type ControlPlaneBinaries, findBinaries } from './binaries.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { createControlPlanePki } from './pki.ts';
-import { freePorts, get, responseStatus, sleep, type TlsClientOptions } from './probe.ts';
+import { freePorts, get, responseStatus, send, sleep, type TlsClientOptions } from './probe.ts';
 import { logTail, type ManagedProcess, registerExitCleanup, startProcess } from './process-group.ts';
 
 export type { AuditEvent } from './audit.ts';
@@ -397,16 +397,13 @@ export async function applyCrdFile(cp: ControlPlane, path: string): Promise<void
     if (crd.kind !== 'CustomResourceDefinition' || !name) {
       throw new Error(`${path}: expected CustomResourceDefinition documents, got ${crd.kind ?? 'no kind'}`);
     }
-    try {
-      await api.createCustomResourceDefinition({ body: crd });
-    } catch (err) {
-      if (!(err instanceof ApiException) || err.code !== 409) throw err;
-      const existing = await api.readCustomResourceDefinition({ name });
-      const body = {
-        ...crd,
-        metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
-      };
-      await api.replaceCustomResourceDefinition({ name, body });
+    // Raw server-side apply, not the typed client: client-node's serializer
+    // drops schema keys it maps to other names (enum, default,
+    // x-kubernetes-validations), which would silently disable validation.
+    const url = `${cp.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=envtest&force=true`;
+    const res = await send('PATCH', url, JSON.stringify(crd), 'application/apply-patch+yaml', cp.adminTls);
+    if (res.status < 200 || res.status >= 300) {
+      throw new Error(`${path}: applying CRD ${name} failed with ${res.status}: ${res.body}`);
     }
   }
   const deadline = Date.now() + 30_000;

@@ -82,3 +82,37 @@ export function responseStatus(url: string, tls?: TlsClientOptions, timeoutMs = 
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A request with a body; resolves with status and body text whatever the status. */
+export function send(
+  method: string,
+  url: string,
+  body: string,
+  contentType: string,
+  tls?: TlsClientOptions,
+  timeoutMs = 10_000,
+): Promise<ProbeResponse> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(
+      u,
+      {
+        method,
+        timeout: timeoutMs,
+        agent: false,
+        headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+        ...(tls && u.protocol === 'https:' ? tls : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
