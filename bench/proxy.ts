@@ -43,6 +43,8 @@ export interface ProxyBenchResult {
     direct: { p50: number; p99: number };
     proxied: { p50: number; p99: number };
     added: { p50: number; p99: number };
+    /** The /ollama router alone (no auth, database or request log), same fake, same run. */
+    routerOnly: { p50: number; p99: number; addedP50: number; addedP99: number };
   };
   streams: {
     count: number;
@@ -84,7 +86,10 @@ function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-async function startFake(slowDelayMs: number): Promise<{ url: string; proc: ChildProcess }> {
+async function startFake(
+  slowDelayMs: number,
+  children: ChildProcess[],
+): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(
     process.execPath,
     [
@@ -97,6 +102,7 @@ async function startFake(slowDelayMs: number): Promise<{ url: string; proc: Chil
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  children.push(proc);
   const url = await new Promise<string>((resolve, reject) => {
     proc.once('exit', (c) => reject(new Error(`fake Ollama exited with ${c}`)));
     proc.stdout?.on('data', (b: Buffer) => {
@@ -109,8 +115,9 @@ async function startFake(slowDelayMs: number): Promise<{ url: string; proc: Chil
 
 async function startServer(
   env: Record<string, string>,
-): Promise<{ url: string; proc: ChildProcess; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'webui-bench-'));
+  dataDir: string,
+  children: ChildProcess[],
+): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn(process.execPath, [join(ROOT, 'webui/bin/webui.ts'), 'serve', '--mode', 'api'], {
     env: {
@@ -126,6 +133,7 @@ async function startServer(
     // Logs go nowhere: a pipe the bench does not drain would stall the server.
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  children.push(proc);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -138,7 +146,25 @@ async function startServer(
     if (Date.now() > deadline) throw new Error('webui serve did not become ready within 30 s');
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url, proc, dataDir };
+  return { url, proc };
+}
+
+async function startRouterOnly(
+  ollamaUrl: string,
+  children: ChildProcess[],
+): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bench/proxy-router-only.ts'), ollamaUrl], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(proc);
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.once('exit', (c) => reject(new Error(`router-only server exited with ${c}`)));
+    proc.stdout?.on('data', (b: Buffer) => {
+      const m = /listening on (\S+)/.exec(String(b));
+      if (m) resolve(m[1] as string);
+    });
+  });
+  return { url, proc };
 }
 
 /** One streaming chat; resolves with ms from request end to the first body byte, after reading it all. */
@@ -176,13 +202,20 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
   const warmup = opts.warmup ?? 200;
   const streamCount = opts.streams ?? 1000;
   const log = opts.log ?? (() => {});
-  const fake = await startFake(opts.slowTokenDelayMs ?? 100);
-  const server = await startServer({
-    OLLAMA_BASE_URL: fake.url,
-    LOG_LEVEL: opts.logLevel ?? 'info',
-    ...(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions } : {}),
-  });
+  const children: ChildProcess[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), 'webui-bench-'));
   try {
+    const fake = await startFake(opts.slowTokenDelayMs ?? 100, children);
+    const routerOnly = await startRouterOnly(fake.url, children);
+    const server = await startServer(
+      {
+        OLLAMA_BASE_URL: fake.url,
+        LOG_LEVEL: opts.logLevel ?? 'info',
+        ...(opts.nodeOptions !== undefined ? { NODE_OPTIONS: opts.nodeOptions } : {}),
+      },
+      dataDir,
+      children,
+    );
     const signup = await fetch(`${server.url}/api/v1/auths/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -205,25 +238,36 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const direct: number[] = [];
     const proxied: number[] = [];
+    const bare: number[] = [];
+    const bareHeaders = { ...headers, 'x-test-role': 'user' };
     for (let i = 0; i < warmup + samples; i++) {
       const d = await timedChat(agent, `${fake.url}/api/chat`, headers, body);
       const p = await timedChat(agent, `${server.url}/ollama/api/chat`, proxiedHeaders, body);
-      if (p.status !== 200 || !p.text.includes('"done":true'))
-        throw new Error(`proxied chat failed: ${p.status} ${p.text}`);
+      const r = await timedChat(agent, `${routerOnly.url}/ollama/api/chat`, bareHeaders, body);
+      for (const x of [p, r]) {
+        if (x.status !== 200 || !x.text.includes('"done":true'))
+          throw new Error(`proxied chat failed: ${x.status} ${x.text}`);
+      }
       if (i >= warmup) {
         direct.push(d.ttfbMs);
         proxied.push(p.ttfbMs);
+        bare.push(r.ttfbMs);
       }
     }
     agent.destroy();
-    direct.sort((a, b) => a - b);
-    proxied.sort((a, b) => a - b);
+    for (const a of [direct, proxied, bare]) a.sort((x, y) => x - y);
     const ttfb = {
       direct: { p50: round(percentile(direct, 50)), p99: round(percentile(direct, 99)) },
       proxied: { p50: round(percentile(proxied, 50)), p99: round(percentile(proxied, 99)) },
       added: {
         p50: round(percentile(proxied, 50) - percentile(direct, 50)),
         p99: round(percentile(proxied, 99) - percentile(direct, 99)),
+      },
+      routerOnly: {
+        p50: round(percentile(bare, 50)),
+        p99: round(percentile(bare, 99)),
+        addedP50: round(percentile(bare, 50) - percentile(direct, 50)),
+        addedP99: round(percentile(bare, 99) - percentile(direct, 99)),
       },
     };
     log(`TTFB ms: ${JSON.stringify(ttfb)}`);
@@ -313,14 +357,13 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
     };
     return result;
   } finally {
-    server.proc.kill('SIGTERM');
-    fake.proc.kill('SIGTERM');
+    for (const p of children) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
     await Promise.all(
-      [server.proc, fake.proc].map((p) =>
+      children.map((p) =>
         p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r)),
       ),
     );
-    rmSync(server.dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -332,6 +375,7 @@ export function formatProxyBench(r: ProxyBenchResult): string {
     '|---|---|---|---|',
     `| TTFB direct to fake Ollama p50 / p99 | ${r.ttfbMs.direct.p50} / ${r.ttfbMs.direct.p99} ms | | |`,
     `| TTFB through webui /ollama p50 / p99 | ${r.ttfbMs.proxied.p50} / ${r.ttfbMs.proxied.p99} ms | | |`,
+    `| TTFB through the /ollama router alone (no auth, DB, request log) p50 / p99 | ${r.ttfbMs.routerOnly.p50} / ${r.ttfbMs.routerOnly.p99} ms (added ${r.ttfbMs.routerOnly.addedP50} / ${r.ttfbMs.routerOnly.addedP99} ms) | | |`,
     `| Added TTFB p50 | ${r.ttfbMs.added.p50} ms | < ${r.targets.addedP50Ms} ms | ${ok(r.ttfbMs.added.p50 < r.targets.addedP50Ms)} |`,
     `| Added TTFB p99 | ${r.ttfbMs.added.p99} ms | < ${r.targets.addedP99Ms} ms | ${ok(r.ttfbMs.added.p99 < r.targets.addedP99Ms)} |`,
     `| ${r.streams.count} concurrent streams: errors | ${r.streams.errors} (peak ${r.streams.peakConcurrent} open, ${r.streams.durationMs} ms) | 0 | ${ok(r.streams.errors === 0)} |`,
