@@ -140,10 +140,22 @@ describe('first day with the WebUI', () => {
     await signIn(admin, { email: ADMIN.email, password: 'wrong password' });
     await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/incorrect|invalid/i);
     await shot(admin, 'sign-in');
-    await signIn(admin, ADMIN);
+    // Keyboard only: Tab through the form and submit with Enter.
+    await admin.getByRole('heading', { name: /Sign in to/ }).focus();
+    await admin.keyboard.press('Tab');
+    await expect.poll(() => deepActive(admin)).toBe('INPUT#email');
+    await admin.keyboard.press('ControlOrMeta+A');
+    await admin.keyboard.type(ADMIN.email);
+    await admin.keyboard.press('Tab');
+    await expect.poll(() => deepActive(admin)).toBe('INPUT#password');
+    await admin.keyboard.press('ControlOrMeta+A');
+    await admin.keyboard.type(ADMIN.password);
+    await admin.keyboard.press('Enter');
     await expect
       .poll(() => admin.getByRole('heading', { name: 'How can I help you today?' }).count())
       .toBe(1);
+    // Focus lands on the new screen's heading, not on <body>.
+    await expect.poll(() => deepActive(admin)).toBe('H1#');
   });
 
   it('the admin enables sign ups, and the Sign up link appears', async () => {

@@ -4,7 +4,7 @@
  *   assets/app-<hash>.js(.map) (minified ESM bundle with a source map)
  *   manifest.json              ({ entry, files }) for the server and bench/frontend.ts
  *
- * Usage: node webui/scripts/build-frontend.ts [--out DIR] [--api-base URL]
+ * Usage: node webui/scripts/build-frontend.ts [--out DIR] [--api-base URL] [--watch]
  * `--api-base` points a dev build at a server on another origin (needs CORS_ALLOW_ORIGIN there).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -69,11 +69,8 @@ ${apiMeta}<title>WebUI</title>
 `;
 }
 
-export async function buildFrontend(opts: BuildOptions = {}): Promise<BuildResult> {
-  const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
-  const result = await esbuild.build({
+function esbuildOptions(outDir: string, minify: boolean) {
+  return {
     entryPoints: { app: ENTRY },
     outdir: outDir,
     entryNames: 'assets/[name]-[hash]',
@@ -81,26 +78,79 @@ export async function buildFrontend(opts: BuildOptions = {}): Promise<BuildResul
     format: 'esm',
     platform: 'browser',
     target: ['es2022', 'chrome111', 'firefox115', 'safari16.4'],
-    minify: opts.minify ?? true,
+    minify,
     sourcemap: 'linked',
     sourcesContent: true,
     legalComments: 'linked',
     metafile: true,
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  const files = Object.keys(result.metafile.outputs).map((f) => path.relative(outDir, path.resolve(f)));
+  } satisfies esbuild.BuildOptions;
+}
+
+/** Writes index.html and manifest.json for one esbuild result. */
+async function writePages(
+  outDir: string,
+  metafile: esbuild.Metafile,
+  apiBase?: string,
+): Promise<BuildResult> {
+  const files = Object.keys(metafile.outputs).map((f) => path.relative(outDir, path.resolve(f)));
   const entry = files.find((f) => f.endsWith('.js') && /assets\/app-/.test(f));
   if (!entry) throw new Error('esbuild produced no entry script');
-  await writeFile(path.join(outDir, 'index.html'), renderIndexHtml(entry, opts.apiBase));
+  await writeFile(path.join(outDir, 'index.html'), renderIndexHtml(entry, apiBase));
   await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify({ entry, files }, null, 2)}\n`);
   return { outDir, entry, files: [...files, 'index.html', 'manifest.json'] };
 }
 
+export async function buildFrontend(opts: BuildOptions = {}): Promise<BuildResult> {
+  const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const result = await esbuild.build(esbuildOptions(outDir, opts.minify ?? true));
+  return writePages(outDir, result.metafile, opts.apiBase);
+}
+
+/**
+ * Rebuilds on every source change (unminified, for readable stack traces) and
+ * rewrites index.html; reload the page served by `webui serve` to see it.
+ */
+export async function watchFrontend(opts: BuildOptions = {}): Promise<esbuild.BuildContext> {
+  const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const ctx = await esbuild.context({
+    ...esbuildOptions(outDir, opts.minify ?? false),
+    plugins: [
+      {
+        name: 'index-html',
+        setup(build) {
+          build.onEnd(async (res) => {
+            if (res.errors.length || !res.metafile) return;
+            const r = await writePages(outDir, res.metafile, opts.apiBase);
+            console.log(`rebuilt ${r.entry}`);
+          });
+        },
+      },
+    ],
+  });
+  await ctx.watch();
+  return ctx;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { out: { type: 'string' }, 'api-base': { type: 'string' } },
+    options: {
+      out: { type: 'string' },
+      'api-base': { type: 'string' },
+      watch: { type: 'boolean', default: false },
+    },
   });
-  const res = await buildFrontend({ outDir: values.out, apiBase: values['api-base'] });
-  console.log(`frontend built: ${path.relative(process.cwd(), res.outDir)}/${res.entry}`);
+  const opts = { outDir: values.out, apiBase: values['api-base'] };
+  if (values.watch) {
+    await watchFrontend(opts);
+    console.log('watching webui/src/frontend (Ctrl+C to stop)');
+  } else {
+    const res = await buildFrontend(opts);
+    console.log(`frontend built: ${path.relative(process.cwd(), res.outDir)}/${res.entry}`);
+  }
 }
