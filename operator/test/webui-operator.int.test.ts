@@ -3,11 +3,13 @@
  * Deployment and ReplicaSet controllers). There is no kubelet: tests mark pods
  * ready themselves to finish rollouts.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiException, type V1Container, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
 import { type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
+import { freePort } from '../../test/postgres/postgres.ts';
 import type { WebUI } from '../src/api/v1alpha1/webui.ts';
 import type { WebUIController } from '../src/controller/controller.ts';
 import { USER_AGENT } from '../src/kube/client.ts';
@@ -367,5 +369,58 @@ describe('deletion', () => {
         return true;
       }
     });
+  });
+});
+
+describe('the webui-operator binary', () => {
+  it('runs against $KUBECONFIG, reconciles its namespaces, serves /readyz and exits 0 on SIGTERM', async () => {
+    const ns = 'bin';
+    await c.core.createNamespace({ body: { metadata: { name: ns } } });
+    await c.core.createNamespace({ body: { metadata: { name: 'other' } } });
+    await createWebUI(c, 'other', 'ignored', { ollama: { baseUrl: OLLAMA } });
+    const port = await freePort();
+    const proc = spawn(process.execPath, [join(ROOT, 'operator', 'bin', 'webui-operator.ts')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        KUBECONFIG: cp.kubeconfigPath,
+        WATCH_NAMESPACES: ns,
+        DEFAULT_WEBUI_IMAGE: 'example.com/webui:bin',
+        HTTP_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    proc.stdout.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
+    proc.stderr.on('data', (b: Buffer) => {
+      output += b.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000);
+      await createWebUI(c, ns, 'solo', { ollama: { baseUrl: OLLAMA } });
+      const d = await waitFor('backend from the binary', () => deployment(c, ns, 'solo-backend'));
+      expect(container(d).image).toBe('example.com/webui:bin');
+      // A namespace it was not told to watch is left alone (created before it started).
+      expect(await deployment(c, 'other', 'ignored-backend')).toBeUndefined();
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/webui_operator_reconcile_total\{result="requeue"\} [1-9]/);
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    expect(await exited, output).toBe(0);
+  });
+
+  it('refuses a bad setting with one line naming it', async () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'operator', 'bin', 'webui-operator.ts')], {
+      env: { PATH: process.env.PATH ?? '', KUBECONFIG: cp.kubeconfigPath, HTTP_PORT: 'eighty' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'webui-operator: --http-port (HTTP_PORT): expected a whole number from 0 to 65535, got "eighty"',
+    ]);
   });
 });
