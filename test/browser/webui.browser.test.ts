@@ -355,6 +355,57 @@ describe('first day with the WebUI', () => {
     }
   });
 
+  it('the admin changes a role and deletes a user; the deleted user is sent back to sign-in', async () => {
+    const carol = {
+      name: 'Carol',
+      email: 'carol@example.com',
+      password: 'carol has a long password',
+      role: 'user',
+    };
+    const added = await admin.evaluate(
+      (body) =>
+        fetch('/api/v1/auths/add', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.status),
+      carol,
+    );
+    expect(added).toBe(200);
+    const [carolCtx, carolPage] = await newPage();
+    try {
+      await carolPage.goto(server.url);
+      await signIn(carolPage, carol);
+      await carolPage.getByRole('heading', { name: 'How can I help you today?' }).waitFor();
+
+      await admin.getByRole('link', { name: 'Settings', exact: true }).click();
+      await admin.getByRole('link', { name: 'Users', exact: true }).click();
+      const role = admin.getByLabel(`Role for ${carol.email}`);
+      await role.selectOption('admin');
+      const roleOf = () =>
+        admin.evaluate(async (email) => {
+          const { users } = await fetch('/api/v1/users/').then((r) => r.json());
+          return users.find((u: { email: string; role: string }) => u.email === email)?.role;
+        }, carol.email);
+      await expect.poll(roleOf).toBe('admin');
+      // Focus stays on the select that was changed.
+      await expect.poll(() => deepActive(admin)).toMatch(/^SELECT#role-/);
+
+      await admin.getByRole('button', { name: `Delete ${carol.email}` }).click();
+      await admin.getByRole('button', { name: 'Confirm delete' }).click();
+      await expect.poll(() => admin.locator('tr', { hasText: carol.email }).count()).toBe(0);
+      await expect.poll(roleOf).toBeUndefined();
+
+      // Carol's next call is refused: the app returns to sign-in and says why.
+      await carolPage.getByLabel('Message', { exact: true }).fill('still there?');
+      await carolPage.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => carolPage.getByRole('heading', { name: /Sign in to/ }).count()).toBe(1);
+      expect(await carolPage.getByText('Your session has ended. Please sign in again.').count()).toBe(1);
+    } finally {
+      await carolCtx.close();
+    }
+  });
+
   it('the admin changes the connection URL and verifies it', async () => {
     await admin.getByRole('link', { name: 'Connections', exact: true }).click();
     const url = admin.getByLabel(/Ollama server URL/);

@@ -80,6 +80,9 @@ export function detailOf(body: unknown): string {
   return '';
 }
 
+/** Window event fired when an API call answers 401: the shell returns to the sign-in screen. */
+export const SESSION_ENDED = 'webui:session-ended';
+
 export interface RequestOptions {
   method?: string;
   body?: unknown;
@@ -102,7 +105,14 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'Cannot reach the WebUI server. Check your connection and try again.');
   }
-  if (!res.ok) throw await errorFromResponse(res);
+  if (!res.ok) {
+    // A session that ended (expired token, deleted user) sends everyone back to sign-in,
+    // except on the auth calls themselves, whose 401 the caller shows.
+    if (res.status === 401 && !path.startsWith('/api/v1/auths/')) {
+      globalThis.dispatchEvent?.(new CustomEvent(SESSION_ENDED));
+    }
+    throw await errorFromResponse(res);
+  }
   return res;
 }
 

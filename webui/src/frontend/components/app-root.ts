@@ -1,5 +1,5 @@
 import { css, html, LitElement } from 'lit';
-import { ApiError, type AppConfig, api, messageOf, type SessionUser } from '../api.ts';
+import { ApiError, type AppConfig, api, messageOf, SESSION_ENDED, type SessionUser } from '../api.ts';
 import { chatHref, parseRoute, type Route, settingsHref } from '../routes.ts';
 import { base } from '../styles.ts';
 import './auth-form.ts';
@@ -18,15 +18,25 @@ export class WebuiApp extends LitElement {
     loading: { state: true },
     fatal: { state: true },
     route: { state: true },
+    notice: { state: true },
   };
   declare config: AppConfig | null;
   declare user: SessionUser | null;
   declare loading: boolean;
   declare fatal: string;
   declare route: Route;
+  /** Why the sign-in screen is showing, when it was not the user's choice. */
+  declare notice: string;
 
   readonly #onHash = () => {
     this.route = parseRoute(location.hash);
+  };
+
+  readonly #onSessionEnded = () => {
+    if (!this.user) return;
+    this.user = null;
+    this.notice = 'Your session has ended. Please sign in again.';
+    void this.#load();
   };
 
   constructor() {
@@ -36,16 +46,19 @@ export class WebuiApp extends LitElement {
     this.loading = true;
     this.fatal = '';
     this.route = parseRoute(location.hash);
+    this.notice = '';
   }
 
   override connectedCallback() {
     super.connectedCallback();
     addEventListener('hashchange', this.#onHash);
+    addEventListener(SESSION_ENDED, this.#onSessionEnded);
     void this.#load();
   }
 
   override disconnectedCallback() {
     removeEventListener('hashchange', this.#onHash);
+    removeEventListener(SESSION_ENDED, this.#onSessionEnded);
     super.disconnectedCallback();
   }
 
@@ -83,6 +96,7 @@ export class WebuiApp extends LitElement {
 
   #signedIn(e: CustomEvent<SessionUser>) {
     this.user = e.detail;
+    this.notice = '';
     if (location.hash.startsWith('#/settings')) location.hash = chatHref(null);
     void api<AppConfig>('/api/config').then((c) => {
       this.config = c;
@@ -114,6 +128,7 @@ export class WebuiApp extends LitElement {
     if (!this.user) {
       return html`<webui-auth
         .config=${this.config}
+        .notice=${this.notice}
         .mode=${this.config?.onboarding ? 'onboarding' : 'signin'}
         @signed-in=${this.#signedIn}
       ></webui-auth>`;

@@ -13,11 +13,14 @@ export class AuthForm extends LitElement {
   static override properties = {
     config: { attribute: false },
     mode: {},
+    notice: {},
     error: { state: true },
     busy: { state: true },
   };
   declare config: AppConfig | null;
   declare mode: AuthMode;
+  /** A message from the shell, e.g. that the session ended. */
+  declare notice: string;
   declare error: string;
   declare busy: boolean;
 
@@ -25,6 +28,7 @@ export class AuthForm extends LitElement {
     super();
     this.config = null;
     this.mode = 'signin';
+    this.notice = '';
     this.error = '';
     this.busy = false;
   }
@@ -53,6 +57,7 @@ export class AuthForm extends LitElement {
     return html`<main class="card">
       <h1 tabindex="-1">${title}</h1>
       ${intro ? html`<p class="muted">${intro}</p>` : nothing}
+      ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
       <form @submit=${this.#submit} novalidate>
         ${
           needsName
@@ -145,6 +150,12 @@ export class AuthForm extends LitElement {
       .wide {
         width: 100%;
         padding: 0.65rem;
+      }
+      .notice {
+        background: var(--warn-bg);
+        border: 1px solid var(--warn-border);
+        border-radius: 0.5rem;
+        padding: 0.6rem 0.75rem;
       }
       .switch {
         margin: 1rem 0 0;
