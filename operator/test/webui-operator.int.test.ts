@@ -405,8 +405,12 @@ describe('the webui-operator binary', () => {
       expect(container(d).image).toBe('example.com/webui:bin');
       // A namespace it was not told to watch is left alone (created before it started).
       expect(await deployment(c, 'other', 'ignored-backend')).toBeUndefined();
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toMatch(/webui_operator_reconcile_total\{result="requeue"\} [1-9]/);
+      // A finished reconcile shows in the metrics (it ends with the periodic requeue).
+      await waitFor('reconcile counted', async () =>
+        /webui_operator_reconcile_total\{result="requeue"\} [1-9]/.test(
+          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        ),
+      );
     } finally {
       proc.kill('SIGTERM');
     }
