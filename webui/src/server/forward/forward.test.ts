@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ let proxyUrl: string;
 const seen: Seen[] = [];
 const releases: (() => void)[] = [];
 
-async function listen(server: http.Server): Promise<string> {
+async function listen(server: net.Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -178,5 +178,49 @@ describe('endToEndHeaders', () => {
         'set-cookie': ['a=1', 'b=2'],
       }),
     ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+  });
+});
+
+describe('forwardTo and pooled connections', () => {
+  it('sends a bodiless request again when the backend closed the reused keep-alive connection', async () => {
+    // Raw backend: the first connection answers once with keep-alive, then resets on the
+    // next request (an idle connection closed by the backend); later connections answer.
+    let connections = 0;
+    const sockets = new Set<net.Socket>();
+    const raw = net.createServer((socket) => {
+      const n = ++connections;
+      sockets.add(socket);
+      let served = 0;
+      socket.on('data', (d) => {
+        if (!d.toString().includes('\r\n\r\n')) return;
+        if (n === 1 && served === 1) {
+          socket.resetAndDestroy();
+          return;
+        }
+        served++;
+        const body = JSON.stringify({ connection: n });
+        socket.write(
+          `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+      socket.on('error', () => {});
+    });
+    const rawUrl = await listen(raw);
+    const app = new Koa();
+    app.use(errorHandler(pino({ level: 'silent' })));
+    app.use(forwardTo(rawUrl, pino({ level: 'silent' })));
+    const srv = http.createServer(app.callback());
+    const url = await listen(srv);
+    try {
+      expect(await (await fetch(`${url}/api/config`)).json()).toEqual({ connection: 1 });
+      const again = await fetch(`${url}/api/config`);
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ connection: 2 });
+    } finally {
+      for (const s of sockets) s.destroy();
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+      await new Promise<void>((r) => raw.close(() => r()));
+    }
   });
 });

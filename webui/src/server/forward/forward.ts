@@ -45,62 +45,78 @@ export function forwardTo(backendUrl: string, logger: Logger): Middleware {
     headers.host = base.host;
     const target = new URL(base.origin + basePath + ctx.originalUrl);
 
-    await new Promise<void>((resolve, reject) => {
-      const up = mod.request(target, { method: ctx.method, headers, agent });
-      let connectTimer: NodeJS.Timeout | undefined;
-      let answered = false;
-      let clientGone = false;
+    // A request without a body can be sent again; one with a body is streamed and cannot.
+    const bodiless =
+      (ctx.method === 'GET' || ctx.method === 'HEAD') &&
+      ctx.req.headers['content-length'] === undefined &&
+      ctx.req.headers['transfer-encoding'] === undefined;
 
-      // Client gone before or during the answer: tear the backend request down with it.
-      const onClientClose = () => {
-        if (ctx.res.writableFinished) return;
-        clientGone = true;
-        up.destroy();
-      };
-      ctx.res.once('close', onClientClose);
+    const attempt = (mayRetry: boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const up = mod.request(target, { method: ctx.method, headers, agent });
+        let connectTimer: NodeJS.Timeout | undefined;
+        let answered = false;
+        let clientGone = false;
 
-      up.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        connectTimer = setTimeout(() => {
-          const err = new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`);
-          up.destroy(err);
-        }, CONNECT_TIMEOUT_MS);
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
+        // Client gone before or during the answer: tear the backend request down with it.
+        const onClientClose = () => {
+          if (ctx.res.writableFinished) return;
+          clientGone = true;
+          up.destroy();
+        };
+        ctx.res.once('close', onClientClose);
 
-      up.on('response', (res) => {
-        answered = true;
-        clearTimeout(connectTimer);
-        // Piped straight to the socket: no Koa body stream in between, and a
-        // client that leaves is not reported as an application error.
-        ctx.status = res.statusCode ?? 502;
-        ctx.respond = false;
-        ctx.res.writeHead(ctx.status, endToEndHeaders(res.headers));
-        res.pipe(ctx.res);
-        res.on('error', (err) => {
-          if (clientGone) return;
-          log.warn({ path: ctx.path, reason: err.message }, 'backend response broke off');
-          // The body is incomplete; a cut connection is how HTTP says so.
-          ctx.res.destroy();
+        up.on('socket', (socket) => {
+          if (!socket.connecting) return;
+          connectTimer = setTimeout(() => {
+            const err = new Error(`no connection within ${CONNECT_TIMEOUT_MS / 1000} s`);
+            up.destroy(err);
+          }, CONNECT_TIMEOUT_MS);
+          socket.once('connect', () => clearTimeout(connectTimer));
         });
-        resolve();
-      });
 
-      up.on('error', (err) => {
-        clearTimeout(connectTimer);
-        if (answered) return;
-        if (clientGone) {
+        up.on('response', (res) => {
+          answered = true;
+          clearTimeout(connectTimer);
+          // Piped straight to the socket: no Koa body stream in between, and a
+          // client that leaves is not reported as an application error.
+          ctx.status = res.statusCode ?? 502;
+          ctx.respond = false;
+          ctx.res.writeHead(ctx.status, endToEndHeaders(res.headers));
+          res.pipe(ctx.res);
+          res.on('error', (err) => {
+            if (clientGone) return;
+            log.warn({ path: ctx.path, reason: err.message }, 'backend response broke off');
+            // The body is incomplete; a cut connection is how HTTP says so.
+            ctx.res.destroy();
+          });
           resolve();
-          return;
-        }
-        const cause = describeSocketError(err);
-        log.warn({ path: ctx.path, cause }, 'backend unreachable');
-        ctx.res.off('close', onClientClose);
-        reject(badGateway(`Backend unreachable at ${base.origin}: ${cause} (check BACKEND_URL)`));
+        });
+
+        up.on('error', (err) => {
+          clearTimeout(connectTimer);
+          if (answered) return;
+          ctx.res.off('close', onClientClose);
+          if (clientGone) {
+            resolve();
+            return;
+          }
+          // The backend closed a pooled keep-alive connection just as it was
+          // reused: the request never arrived, so send it once more.
+          const code = (err as { code?: string }).code;
+          if (mayRetry && up.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+            resolve(attempt(false));
+            return;
+          }
+          const cause = describeSocketError(err);
+          log.warn({ path: ctx.path, cause }, 'backend unreachable');
+          reject(badGateway(`Backend unreachable at ${base.origin}: ${cause} (check BACKEND_URL)`));
+        });
+
+        if (bodiless) up.end();
+        else ctx.req.pipe(up);
       });
 
-      // Stream the request body up (no-op for GET).
-      ctx.req.pipe(up);
-    });
+    await attempt(bodiless);
   };
 }
