@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseSettings, SettingError } from './config.ts';
+
+const defaults = { defaultImage: 'ghcr.io/webui-operator/webui:0.1.0' };
+
+describe('parseSettings', () => {
+  it('defaults to all namespaces, the packaged image, info logs and port 8080', () => {
+    expect(parseSettings([], {}, defaults)).toMatchObject({
+      namespaces: [],
+      defaultImage: defaults.defaultImage,
+      logLevel: 'info',
+      httpPort: 8080,
+      leaderElection: false,
+      leaderElectionId: 'webui-operator',
+    });
+  });
+
+  it('reads env, and flags win over env', () => {
+    const s = parseSettings(
+      ['--namespaces', 'a, b', '--log-level=debug'],
+      {
+        WATCH_NAMESPACES: 'x',
+        LOG_LEVEL: 'warn',
+        DEFAULT_WEBUI_IMAGE: 'img:1',
+        LEADER_ELECTION: 'true',
+        POD_NAMESPACE: 'ops',
+      },
+      defaults,
+    );
+    expect(s).toMatchObject({
+      namespaces: ['a', 'b'],
+      logLevel: 'debug',
+      defaultImage: 'img:1',
+      leaderElection: true,
+      leaderElectionNamespace: 'ops',
+    });
+  });
+
+  it('refuses bad values with one line naming the flag and env variable', () => {
+    expect(() => parseSettings(['--namespaces', 'Team_A'], {}, defaults)).toThrow(
+      /^--namespaces \(WATCH_NAMESPACES\): "Team_A" is not a namespace name/,
+    );
+    expect(() => parseSettings([], { HTTP_PORT: '99999' }, defaults)).toThrow(SettingError);
+    expect(() => parseSettings([], { LEADER_ELECTION: 'maybe' }, defaults)).toThrow(/LEADER_ELECTION/);
+    expect(() => parseSettings(['--nope'], {}, defaults)).toThrow(/--help/);
+  });
+});

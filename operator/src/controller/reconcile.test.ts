@@ -1,0 +1,144 @@
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { defaultSpec, type WebUI, type WebUISpecInput, type WebUIStatus } from '../api/v1alpha1/webui.ts';
+import type { KubeApi } from './kube-api.ts';
+import { OllamaProber } from './ollama.ts';
+import { type ChildKind, ReconcileError, Reconciler } from './reconcile.ts';
+
+/** In-memory API and cache: applies land in the cache, as a watch would deliver them. */
+function world(spec: WebUISpecInput, opts: { failKind?: string; apiSecrets?: V1Secret[] } = {}) {
+  const children = new Map<string, KubernetesObject>();
+  let webui: WebUI = {
+    apiVersion: 'webui.dev/v1alpha1',
+    kind: 'WebUI',
+    metadata: { name: 'chat', namespace: 'ns', uid: 'u1', generation: 1 },
+    spec: defaultSpec(spec),
+  };
+  const writes: string[] = [];
+  const events: string[] = [];
+  const api: KubeApi = {
+    async apply(obj) {
+      writes.push(`apply ${obj.kind}/${obj.metadata?.name}`);
+      if (obj.kind === opts.failKind) throw new Error(`${obj.kind} refused`);
+      const live = structuredClone({
+        ...obj,
+        metadata: { ...obj.metadata, resourceVersion: '1' },
+        status: {},
+      });
+      children.set(`${obj.kind}/${obj.metadata?.name}`, live);
+      return live;
+    },
+    async applyStatus(_w, status: WebUIStatus) {
+      writes.push('status');
+      webui = { ...webui, status: structuredClone(status) };
+    },
+    async readSecret(_ns, name) {
+      return opts.apiSecrets?.find((s) => s.metadata?.name === name);
+    },
+    async createEvent(_w, type, reason) {
+      events.push(`${type} ${reason}`);
+    },
+  };
+  let t = Date.parse('2026-11-24T10:00:00Z');
+  const reconciler = new Reconciler({
+    cache: {
+      webui: () => webui,
+      child: (kind: ChildKind, _ns, name) => children.get(`${kind}/${name}`),
+    },
+    api,
+    prober: new OllamaProber({
+      fetch: async () => ({ ok: true, status: 200, json: async () => ({ version: '0.9.9' }) }),
+    }),
+    defaultImage: 'img',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    now: () => {
+      t += 1000;
+      return new Date(t);
+    },
+    generateSecretKey: () => 'generated-key',
+  });
+  return {
+    reconciler,
+    writes,
+    events,
+    children,
+    get webui() {
+      return webui;
+    },
+    setSpec(s: WebUISpecInput) {
+      webui = { ...webui, spec: defaultSpec(s), metadata: { ...webui.metadata, generation: 2 } };
+    },
+  };
+}
+
+const spec: WebUISpecInput = { ollama: { baseUrl: 'http://ollama:11434' } };
+
+describe('Reconciler', () => {
+  it('applies every child, writes status, and then makes zero writes when nothing changed', async () => {
+    const w = world(spec);
+    const res = await w.reconciler.reconcile('ns', 'chat');
+    expect(res.requeueAfterMs).toBe(60_000);
+    expect(w.writes).toEqual([
+      'apply Secret/chat-secret-key',
+      'apply PersistentVolumeClaim/chat-data',
+      'apply Service/chat-backend',
+      'apply Service/chat-frontend',
+      'apply Deployment/chat-backend',
+      'apply Deployment/chat-frontend',
+      'status',
+    ]);
+    expect(w.events.filter((e) => e === 'Normal Created')).toHaveLength(6);
+    w.writes.length = 0;
+    await w.reconciler.reconcile('ns', 'chat');
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes).toEqual([]);
+  });
+
+  it('applies only what a spec change touches and keeps condition transition times', async () => {
+    const w = world(spec);
+    await w.reconciler.reconcile('ns', 'chat');
+    const ollamaSince = w.webui.status?.conditions?.find(
+      (c) => c.type === 'OllamaReachable',
+    )?.lastTransitionTime;
+    w.writes.length = 0;
+    w.setSpec({ ...spec, auth: { enableSignup: false } });
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes).toEqual(['apply Deployment/chat-backend', 'status']);
+    expect(w.events).toContain('Normal ConfigChanged');
+    expect(w.webui.status?.observedGeneration).toBe(2);
+    expect(w.webui.status?.conditions?.find((c) => c.type === 'OllamaReachable')?.lastTransitionTime).toBe(
+      ollamaSince,
+    );
+  });
+
+  it('keeps a secret key the cache has not seen yet but the API has', async () => {
+    const existing = Buffer.from('kept-key').toString('base64');
+    const w = world(spec, {
+      apiSecrets: [{ metadata: { name: 'chat-secret-key' }, data: { 'secret-key': existing } }],
+    });
+    await w.reconciler.reconcile('ns', 'chat');
+    expect((w.children.get('Secret/chat-secret-key') as V1Secret).data?.['secret-key']).toBe(existing);
+  });
+
+  it('reports a failed apply as Degraded, records a Warning and fails for a retry with backoff', async () => {
+    const w = world(spec, { failKind: 'Service' });
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toBeInstanceOf(ReconcileError);
+    const degraded = w.webui.status?.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'ReconcileFailed' });
+    expect(degraded?.message).toContain('Service refused');
+    expect(w.events).toContain('Warning ApplyFailed');
+  });
+
+  it('reads a user-provided secret key and reports a missing one', async () => {
+    const w = world({ ...spec, auth: { secretKeyRef: { name: 'mine' } } });
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow('Secret mine not found');
+    expect(w.children.has('Secret/chat-secret-key')).toBe(false);
+  });
+
+  it('does nothing for a WebUI being deleted', async () => {
+    const w = world(spec);
+    Object.assign(w.webui.metadata, { deletionTimestamp: '2026-11-24T10:00:00Z' });
+    expect(await w.reconciler.reconcile('ns', 'chat')).toEqual({});
+    expect(w.writes).toEqual([]);
+  });
+});

@@ -1,0 +1,155 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { defaultSpec, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
+import { isLoopbackUrl } from './ollama.ts';
+import { computeStatus, rolloutState, type StatusInput, statusDiffers } from './status.ts';
+
+function deploy(opts: {
+  generation?: number;
+  observed?: number;
+  want?: number;
+  ready?: number;
+  updated?: number;
+  total?: number;
+  token?: string;
+}): V1Deployment {
+  const want = opts.want ?? 1;
+  return {
+    metadata: { generation: opts.generation ?? 2 },
+    spec: {
+      replicas: want,
+      selector: {},
+      template: {
+        spec: {
+          containers: [
+            { name: 'backend', env: opts.token ? [{ name: 'CONFIG_RESET_TOKEN', value: opts.token }] : [] },
+          ],
+        },
+      },
+    },
+    status: {
+      observedGeneration: opts.observed ?? opts.generation ?? 2,
+      readyReplicas: opts.ready ?? want,
+      updatedReplicas: opts.updated ?? want,
+      replicas: opts.total ?? want,
+    },
+  };
+}
+
+function input(over: Partial<StatusInput> = {}, resetToken?: string, status?: WebUIStatus): StatusInput {
+  const webui: WebUI = {
+    apiVersion: 'webui.dev/v1alpha1',
+    kind: 'WebUI',
+    metadata: { name: 'chat', namespace: 'ns', generation: 3 },
+    spec: defaultSpec({
+      ollama: { baseUrl: 'http://o:1' },
+      ...(resetToken ? { config: { resetToken } } : {}),
+    }),
+    ...(status ? { status } : {}),
+  };
+  return {
+    webui,
+    backend: deploy({}),
+    frontend: deploy({}),
+    url: 'http://chat-frontend.ns.svc/',
+    configHash: 'h',
+    ollama: [{ url: 'http://o:1', state: 'reachable', version: '1' }],
+    errors: [],
+    now: new Date('2026-11-24T10:00:00.123Z'),
+    ...over,
+  };
+}
+
+const cond = (s: WebUIStatus, t: string) => s.conditions?.find((c) => c.type === t);
+
+describe('rolloutState', () => {
+  it('is complete only when the template is observed and every pod is updated and ready', () => {
+    expect(rolloutState(deploy({})).complete).toBe(true);
+    expect(rolloutState(deploy({ generation: 3, observed: 2 })).complete).toBe(false);
+    expect(rolloutState(deploy({ ready: 0 })).complete).toBe(false);
+    expect(rolloutState(deploy({ updated: 0 })).complete).toBe(false);
+    // Old pods still running next to the new one (rolling update).
+    expect(rolloutState(deploy({ total: 2 })).complete).toBe(false);
+    expect(rolloutState(undefined).exists).toBe(false);
+  });
+});
+
+describe('computeStatus', () => {
+  it('is Ready when both rollouts are complete, with observedGeneration on status and conditions', () => {
+    const s = computeStatus(input());
+    expect(s.observedGeneration).toBe(3);
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'Available', observedGeneration: 3 });
+    expect(cond(s, 'Progressing')?.status).toBe('False');
+    expect(cond(s, 'Degraded')?.status).toBe('False');
+    expect(cond(s, 'OllamaReachable')?.status).toBe('True');
+    expect(cond(s, 'ConfigReset')).toMatchObject({ status: 'False', reason: 'NotRequested' });
+    expect(cond(s, 'Ready')?.lastTransitionTime).toBe('2026-11-24T10:00:00Z');
+  });
+
+  it('is Progressing while pods roll and Degraded with errors', () => {
+    const rolling = computeStatus(input({ backend: deploy({ ready: 0 }) }));
+    expect(cond(rolling, 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+    expect(cond(rolling, 'Progressing')?.status).toBe('True');
+    const broken = computeStatus(input({ errors: ['apply Service x: forbidden'] }));
+    expect(cond(broken, 'Degraded')).toMatchObject({ status: 'True', message: 'apply Service x: forbidden' });
+    expect(cond(broken, 'Ready')?.status).toBe('False');
+  });
+
+  it('explains loopback URLs and lists unreachable ones', () => {
+    const loop = computeStatus(input({ ollama: [{ url: 'http://localhost:11434', state: 'loopback' }] }));
+    expect(cond(loop, 'OllamaReachable')).toMatchObject({ status: 'False', reason: 'LoopbackURL' });
+    expect(cond(loop, 'OllamaReachable')?.message).toContain('is the WebUI pod itself');
+    const down = computeStatus(
+      input({ ollama: [{ url: 'http://o:1', state: 'unreachable', error: 'ECONNREFUSED' }] }),
+    );
+    expect(cond(down, 'OllamaReachable')).toMatchObject({ status: 'False', reason: 'Unreachable' });
+    expect(cond(down, 'OllamaReachable')?.message).toContain('ECONNREFUSED');
+  });
+
+  it('completes a config reset only after a finished rollout that carries the token', () => {
+    const pending = computeStatus(input({ backend: deploy({ token: 'r1', ready: 0 }) }, 'r1'));
+    expect(cond(pending, 'ConfigReset')).toMatchObject({ status: 'False', reason: 'ResetInProgress' });
+    expect(pending.configReset).toBeUndefined();
+    const oldTemplate = computeStatus(input({ backend: deploy({}) }, 'r1'));
+    expect(oldTemplate.configReset).toBeUndefined();
+    const done = computeStatus(input({ backend: deploy({ token: 'r1' }) }, 'r1'));
+    expect(done.configReset).toEqual({ token: 'r1', completedAt: '2026-11-24T10:00:00Z' });
+    expect(cond(done, 'ConfigReset')).toMatchObject({ status: 'True', reason: 'ResetCompleted' });
+    // Recorded completion is kept on later passes (same completedAt, no new write).
+    const later = computeStatus({
+      ...input({ backend: deploy({ token: 'r1' }) }, 'r1', done),
+      now: new Date('2026-11-25T00:00:00Z'),
+    });
+    expect(later.configReset).toEqual(done.configReset);
+    expect(statusDiffers(done, later)).toBe(false);
+  });
+
+  it('keeps lastTransitionTime unless a status flips', () => {
+    const first = computeStatus(input());
+    const same = computeStatus({ ...input({}, undefined, first), now: new Date('2026-12-01T00:00:00Z') });
+    expect(statusDiffers(first, same)).toBe(false);
+    const flipped = computeStatus({
+      ...input({ backend: deploy({ ready: 0 }) }, undefined, first),
+      now: new Date('2026-12-01T00:00:00Z'),
+    });
+    expect(cond(flipped, 'Ready')?.lastTransitionTime).toBe('2026-12-01T00:00:00Z');
+    expect(cond(flipped, 'OllamaReachable')?.lastTransitionTime).toBe(
+      cond(first, 'OllamaReachable')?.lastTransitionTime,
+    );
+  });
+});
+
+describe('isLoopbackUrl', () => {
+  it('recognises localhost, 127/8 and ::1 but not service names', () => {
+    for (const u of [
+      'http://localhost:11434',
+      'http://127.0.0.1:1',
+      'http://127.1.2.3',
+      'http://[::1]:11434',
+      'http://0.0.0.0:11434',
+    ])
+      expect(isLoopbackUrl(u), u).toBe(true);
+    for (const u of ['http://ollama.ollama.svc:11434', 'http://10.0.0.5:11434', 'https://ollama.example.com'])
+      expect(isLoopbackUrl(u), u).toBe(false);
+  });
+});
