@@ -78,8 +78,10 @@ export class AuthForm extends LitElement {
             name="password"
             type="password"
             autocomplete=${this.mode === 'signin' ? 'current-password' : 'new-password'}
+            aria-describedby=${this.mode === 'signin' ? nothing : 'password-hint'}
             required
           />
+          ${this.mode === 'signin' ? nothing : html`<p class="hint" id="password-hint">At least 8 characters.</p>`}
         </div>
         ${this.error ? html`<p class="error" role="alert" id="auth-error">${this.error}</p>` : nothing}
         <button class="primary wide" type="submit" ?disabled=${this.busy}>${this.busy ? 'Please wait…' : action}</button>
