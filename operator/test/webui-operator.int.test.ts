@@ -4,9 +4,11 @@
  * ready themselves to finish rollouts.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiException, type V1Container, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
 import { type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import { freePort } from '../../test/postgres/postgres.ts';
@@ -311,6 +313,28 @@ describe('validation', () => {
     expect(await refused('bad5', { ollama: { baseUrl: OLLAMA }, ingress: { enabled: true } })).toContain(
       'spec.ingress.host is required',
     );
+  });
+});
+
+describe('examples', () => {
+  it('are accepted by the API server as they are (server-side dry run)', async () => {
+    const dir = join(ROOT, 'examples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
+        const obj = doc.toJS() as { kind: string; metadata: { name: string }; spec: object };
+        if (obj.kind !== 'WebUI') continue;
+        await c.custom.createNamespacedCustomObject({
+          group: 'webui.dev',
+          version: 'v1alpha1',
+          plural: 'webuis',
+          namespace: NS,
+          dryRun: 'All',
+          body: { apiVersion: 'webui.dev/v1alpha1', ...obj },
+        });
+      }
+    }
   });
 });
 
