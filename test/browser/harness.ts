@@ -131,3 +131,30 @@ export async function launchChromium(): Promise<RunningBrowser> {
   });
   return { browser, close: () => browser.close() };
 }
+
+/**
+ * Controls on the page (through every open shadow root) that have no accessible
+ * name: no aria-label/labelledby, no <label>, and no text. A rough check, not a
+ * full accessibility audit.
+ */
+export function unlabelledControls(page: import('playwright-core').Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const visit = (root: Document | ShadowRoot) => {
+      for (const el of root.querySelectorAll<HTMLElement>('*')) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        if (!el.matches('button, a[href], input, select, textarea')) continue;
+        if (el.matches('input[type="hidden"]')) continue;
+        const labelledBy = el.getAttribute('aria-labelledby');
+        const named =
+          (el.getAttribute('aria-label') ?? '').trim() !== '' ||
+          labelledBy?.split(/\s+/).some((id) => root.getElementById?.(id)?.textContent?.trim()) ||
+          ((el as HTMLInputElement).labels?.length ?? 0) > 0 ||
+          (el.matches('button, a') && (el.textContent ?? '').trim() !== '');
+        if (!named) out.push(el.outerHTML.slice(0, 120));
+      }
+    };
+    visit(document);
+    return out;
+  });
+}

@@ -15,6 +15,7 @@ import {
   type RunningBrowser,
   type RunningServer,
   startServer,
+  unlabelledControls,
 } from './harness.ts';
 
 const SHOTS = process.env.SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : '';
@@ -86,6 +87,7 @@ describe('managed settings and an unreachable Ollama', () => {
     const cfg = await page.evaluate(() => fetch('/api/v1/auths/admin/config').then((r) => r.json()));
     expect(cfg).toMatchObject({ ENABLE_SIGNUP: true, DEFAULT_USER_ROLE: 'user' });
     await shot(page, 'settings-authentication');
+    expect(await unlabelledControls(page)).toEqual([]);
   });
 
   it('a managed Ollama URL is read-only on the Connections page', async () => {

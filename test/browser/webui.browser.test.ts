@@ -18,6 +18,7 @@ import {
   type RunningBrowser,
   type RunningServer,
   startServer,
+  unlabelledControls,
 } from './harness.ts';
 import { type BrowserFakeOllama, startBrowserFakeOllama } from './ollama.ts';
 
@@ -130,6 +131,7 @@ describe('first day with the WebUI', () => {
     await expect
       .poll(() => admin.getByRole('heading', { name: 'How can I help you today?' }).count())
       .toBe(1);
+    expect(await unlabelledControls(admin)).toEqual([]);
     const me = await admin.evaluate(() => fetch('/api/v1/auths/').then((r) => r.json()));
     expect(me).toMatchObject({ email: ADMIN.email, role: 'admin' });
   });
@@ -140,6 +142,7 @@ describe('first day with the WebUI', () => {
     await signIn(admin, { email: ADMIN.email, password: 'wrong password' });
     await expect.poll(() => admin.getByRole('alert').textContent()).toMatch(/incorrect|invalid/i);
     await shot(admin, 'sign-in');
+    expect(await unlabelledControls(admin)).toEqual([]);
     // Keyboard only: Tab through the form and submit with Enter.
     await admin.getByRole('heading', { name: /Sign in to/ }).focus();
     await admin.keyboard.press('Tab');
@@ -180,6 +183,7 @@ describe('first day with the WebUI', () => {
     await expect.poll(() => bob.getByRole('heading', { name: 'Account activation pending' }).count()).toBe(1);
     expect(await bob.getByLabel('Message', { exact: true }).count()).toBe(0);
     await shot(bob, 'pending');
+    expect(await unlabelledControls(bob)).toEqual([]);
   });
 
   it('the admin approves them, and they can chat', async () => {
@@ -187,6 +191,7 @@ describe('first day with the WebUI', () => {
     const row = admin.locator('tr', { hasText: BOB.email });
     await expect.poll(() => row.getByLabel(`Role for ${BOB.email}`).inputValue()).toBe('pending');
     await shot(admin, 'settings-users');
+    expect(await unlabelledControls(admin)).toEqual([]);
     await admin.getByRole('button', { name: `Approve ${BOB.email}` }).click();
     await expect.poll(() => row.getByLabel(`Role for ${BOB.email}`).inputValue()).toBe('user');
 
@@ -416,6 +421,7 @@ describe('first day with the WebUI', () => {
     await admin.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
     await shot(admin, 'settings-connections');
+    expect(await unlabelledControls(admin)).toEqual([]);
     const saved = await admin.evaluate(() => fetch('/ollama/config').then((r) => r.json()));
     expect(saved.OLLAMA_BASE_URLS).toEqual([ollama2.url]);
     // A URL nobody listens on is reported by Verify, with the server's words.
