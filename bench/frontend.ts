@@ -2,7 +2,7 @@
  * Frontend budget: the initial JavaScript's gzipped size and First Contentful
  * Paint in headless Chromium on localhost.
  *
- *   node bench/frontend.ts [--url http://127.0.0.1:8080] [--runs 7] [--json]
+ *   node bench/frontend.ts [--url http://127.0.0.1:8080] [--runs 7] [--json | --markdown]
  *
  * Without --url it builds the frontend if needed and starts the real server
  * (`webui serve`, temp DATA_DIR) on a free port. Each run uses a fresh browser
@@ -136,9 +136,27 @@ export async function measureFrontend(opts: { url?: string; runs?: number; build
   }
 }
 
+/** Markdown rows for docs/benchmarks.md (for `make bench`). */
+export function formatFrontendBench(r: FrontendBenchResult): string {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  const ok = (b: boolean) => (b ? 'yes' : '**no**');
+  return [
+    '| Frontend metric | Budget | Measured | Within budget |',
+    '| --- | --- | --- | --- |',
+    `| Initial JS, gzip -9 (${r.initialScripts.join(', ')}) | ≤ ${kb(BUDGET.initialJsGzipBytes)} | ${kb(r.initialJsGzipBytes)} (${kb(r.initialJsBytes)} raw) | ${ok(r.withinBudget.initialJs)} |`,
+    `| First Contentful Paint, median of ${r.fcpMs.samples.length} (min–max) | < ${BUDGET.fcpMs} ms | ${r.fcpMs.median} ms (${r.fcpMs.min}–${r.fcpMs.max}) | ${ok(r.withinBudget.fcp)} |`,
+    `| App ready (first screen rendered), median | – | ${r.appReadyMs.median} ms (${r.appReadyMs.min}–${r.appReadyMs.max}) | – |`,
+  ].join('\n');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { url: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      url: { type: 'string' },
+      runs: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+    },
   });
   const runs = values.runs === undefined ? undefined : Number(values.runs);
   if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) {
@@ -148,6 +166,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await measureFrontend({ url: values.url, runs });
   if (values.json) {
     console.log(JSON.stringify(r, null, 2));
+  } else if (values.markdown) {
+    console.log(formatFrontendBench(r));
   } else {
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     const ok = (b: boolean) => (b ? 'within budget' : 'OVER BUDGET');
