@@ -218,6 +218,13 @@ export class Informer<T extends KubernetesObject> {
   private watchOnce(): Promise<'closed' | 'gone' | 'error' | 'timeout' | 'watchdog'> {
     return new Promise((resolve) => {
       let gone = false;
+      // An event may arrive before watch() resolved its controller: remember to abort then.
+      let ctrl: AbortController | undefined;
+      let abortRequested = false;
+      const abort = () => {
+        abortRequested = true;
+        ctrl?.abort();
+      };
       const r = this.opts.random ?? Math.random;
       const query = {
         resourceVersion: this.resourceVersion,
@@ -230,7 +237,7 @@ export class Informer<T extends KubernetesObject> {
         this.lastActivity = Date.now();
         if (type === 'ERROR') {
           if (isGone(obj)) gone = true;
-          this.current?.abort();
+          abort();
           return;
         }
         const o = obj as T;
@@ -251,7 +258,9 @@ export class Informer<T extends KubernetesObject> {
         }
         if (rv) this.resourceVersion = rv;
       };
+      let finished = false;
       const done = (err: unknown) => {
+        finished = true;
         this.current = undefined;
         if (gone || (err as { statusCode?: number } | null)?.statusCode === 410) {
           this.needList = true;
@@ -264,9 +273,11 @@ export class Informer<T extends KubernetesObject> {
         } else resolve('closed');
       };
       this.opts.watch(this.opts.watchPath, query, onEvent, done).then(
-        (ctrl) => {
-          this.current = ctrl;
-          if (this.stopped) ctrl.abort();
+        (c) => {
+          ctrl = c;
+          if (finished) return;
+          this.current = c;
+          if (this.stopped || abortRequested) c.abort();
         },
         (err: unknown) => done(err),
       );
