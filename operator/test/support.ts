@@ -1,15 +1,11 @@
 /** Helpers shared by the operator's integration tests (real control plane, in-process controller). */
-import { readFileSync } from 'node:fs';
 import {
-  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
-  loadAllYaml,
   PatchStrategy,
   setHeaderOptions,
-  type V1CustomResourceDefinition,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import {
@@ -45,32 +41,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/**
- * Creates the CRDs of a YAML file and waits until they are served. The YAML is
- * loaded into client-node's typed models first: passing plain parsed YAML to a
- * typed call silently drops `default` and `x-kubernetes-validations` (their
- * model names are `_default` and `xKubernetesValidations`).
- */
-export async function applyCrds(kc: KubeConfig, path: string): Promise<void> {
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  const crds = loadAllYaml(readFileSync(path, 'utf8')) as V1CustomResourceDefinition[];
-  for (const body of crds) await api.createCustomResourceDefinition({ body });
-  for (const crd of crds) {
-    const name = crd.metadata?.name ?? '';
-    await waitFor(`CRD ${name} established`, async () => {
-      const cur = await api.readCustomResourceDefinition({ name });
-      return cur.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-    });
-    const plural = crd.spec.names.plural;
-    const version = crd.spec.versions[0]?.name ?? '';
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    await waitFor(`${plural} served`, async () => {
-      await custom.listClusterCustomObject({ group: crd.spec.group, version, plural });
-      return true;
-    });
   }
 }
 

@@ -10,13 +10,12 @@ import { ApiException, type V1Container, type V1Deployment } from '@kubernetes/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
-import { type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
+import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import { freePort } from '../../test/postgres/postgres.ts';
 import type { WebUI } from '../src/api/v1alpha1/webui.ts';
 import type { WebUIController } from '../src/controller/controller.ts';
 import { USER_AGENT } from '../src/kube/client.ts';
 import {
-  applyCrds,
   type Clients,
   clients,
   createWebUI,
@@ -65,7 +64,7 @@ async function readyWebUI(name: string): Promise<WebUI> {
 
 beforeAll(async () => {
   cp = await startControlPlane({ controllerManager: true, auditLog: true });
-  await applyCrds(cp.kubeConfig, join(ROOT, 'crds', 'webui.dev_webuis.yaml'));
+  await applyCrdFile(cp, join(ROOT, 'crds', 'webui.dev_webuis.yaml'));
   c = clients(cp.kubeConfig);
   await c.core.createNamespace({ body: { metadata: { name: NS } } });
   // Pods need the namespace's default ServiceAccount, created by the controller manager.
