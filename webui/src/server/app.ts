@@ -17,7 +17,7 @@ import { healthRouter } from './routes/health.ts';
 import { systemRouter } from './routes/system.ts';
 import { usersRouter } from './routes/users.ts';
 import type { Services } from './services.ts';
-import { missingFrontendPage, serveFrontend } from './static/frontend.ts';
+import { isApiPath, missingFrontendPage, serveFrontend } from './static/frontend.ts';
 import type { AppState } from './types.ts';
 
 export interface AppParts {
@@ -66,16 +66,16 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
   app.use(apiNotFound());
   app.use(apiGate(svc.lifecycle));
   app.use(configRefresh(svc.config, svc.lifecycle));
-  app.use(
-    authenticate({
-      secretKey: () => svc.secretKey,
-      async findUser(id) {
-        if (svc.database() === undefined) return undefined;
-        const u = await findUserById(svc.em(), id);
-        return u === null ? undefined : { id: u.id, email: u.email, name: u.name, role: u.role as UserRole };
-      },
-    }),
-  );
+  // Only API calls look up the session: static assets and /health never touch the database.
+  const auth = authenticate({
+    secretKey: () => svc.secretKey,
+    async findUser(id) {
+      if (svc.database() === undefined) return undefined;
+      const u = await findUserById(svc.em(), id);
+      return u === null ? undefined : { id: u.id, email: u.email, name: u.name, role: u.role as UserRole };
+    },
+  });
+  app.use(async (ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
 
   routers.push(
     healthRouter(svc, registry),

@@ -211,6 +211,19 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       expect(cfg.body).toMatchObject({ features: { enable_signup: false } });
     });
 
+    it('marks the cookie Secure when a trusted proxy says the client used HTTPS', async () => {
+      const r = await call(s.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: ADMIN.email, password: ADMIN.password },
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('set-cookie') ?? '').toMatch(/; Secure/);
+      const plain = await call(s.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: ADMIN.email, password: ADMIN.password },
+      });
+      expect(plain.headers.get('set-cookie') ?? '').not.toMatch(/Secure/);
+    });
+
     it('accepts the token from the cookie as well as the Bearer header', async () => {
       const r = await call(s.url, 'GET', '/api/v1/auths/', { headers: { cookie: `token=${adminToken}` } });
       expect(r.status).toBe(200);

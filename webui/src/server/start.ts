@@ -67,9 +67,7 @@ export async function startServer(
   });
 
   const needsDb = mode !== 'frontend';
-  const secret = needsDb
-    ? loadOrCreateSecretKey(env.webuiSecretKey, env.dataDir)
-    : { key: '', origin: 'env' as const };
+  const secret = needsDb ? secretKeyOrExplain(env) : { key: '', origin: 'env' as const };
   if (secret.origin === 'generated')
     logger.info({ file: secret.file }, 'generated a new WEBUI_SECRET_KEY and stored it in DATA_DIR');
 
@@ -179,6 +177,17 @@ export async function startServer(
       await db?.close();
     },
   };
+}
+
+function secretKeyOrExplain(env: ResolvedEnv): ReturnType<typeof loadOrCreateSecretKey> {
+  try {
+    return loadOrCreateSecretKey(env.webuiSecretKey, env.dataDir);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(
+      `DATA_DIR: cannot keep the generated secret key in ${env.dataDir} (${err.code ?? err.message}); make the directory writable or set WEBUI_SECRET_KEY`,
+    );
+  }
 }
 
 /** Connection errors worth waiting out: the database (e.g. a Postgres pod) may start after us. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp } from './client-ip.ts';
+import { clientIp, viaHttps } from './client-ip.ts';
 
 describe('clientIp', () => {
   it('ignores X-Forwarded-For from an untrusted peer', () => {
@@ -13,5 +13,14 @@ describe('clientIp', () => {
 
   it('falls back to the peer without a header', () => {
     expect(clientIp('::ffff:10.0.0.1', undefined, ['*'])).toBe('10.0.0.1');
+  });
+});
+
+describe('viaHttps', () => {
+  it('believes X-Forwarded-Proto only from a trusted proxy', () => {
+    expect(viaHttps(false, '127.0.0.1', 'https', ['127.0.0.1'])).toBe(true);
+    expect(viaHttps(false, '203.0.113.9', 'https', ['127.0.0.1'])).toBe(false);
+    expect(viaHttps(false, '127.0.0.1', 'http', ['127.0.0.1'])).toBe(false);
+    expect(viaHttps(true, '203.0.113.9', undefined, [])).toBe(true);
   });
 });

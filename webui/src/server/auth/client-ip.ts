@@ -18,3 +18,15 @@ export function clientIp(peer: string, forwardedFor: string | undefined, trusted
   const last = hops[hops.length - 1];
   return last === undefined ? direct : plain(last);
 }
+
+/** HTTPS as the client saw it: our own TLS, or X-Forwarded-Proto from a trusted proxy (for the cookie's Secure flag). */
+export function viaHttps(
+  secureSocket: boolean,
+  peer: string,
+  forwardedProto: string | undefined,
+  trusted: readonly string[],
+): boolean {
+  if (secureSocket) return true;
+  if (!trusted.includes('*') && !trusted.map(plain).includes(plain(peer))) return false;
+  return (forwardedProto ?? '').split(',')[0]?.trim().toLowerCase() === 'https';
+}

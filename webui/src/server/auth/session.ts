@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { parseDurationMs } from '../../contract/env.ts';
 import type { UserRow } from '../../db/users.ts';
 import type { Services } from '../services.ts';
+import { viaHttps } from './client-ip.ts';
 import { issueToken } from './token.ts';
 
 /** Open WebUI's SessionUserResponse. */
@@ -37,20 +38,20 @@ export function sessionResponse(user: UserRow, token: string, expiresAt: number 
   };
 }
 
-/** The `token` cookie: httpOnly, SameSite=Lax, Secure when the request came over HTTPS. */
-export function setTokenCookie(ctx: Context, token: string, expiresAt: number | null): void {
-  ctx.cookies.set('token', token, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: ctx.secure,
-    path: '/',
-    overwrite: true,
-    ...(expiresAt === null ? {} : { expires: new Date(expiresAt * 1000) }),
-  });
+/**
+ * The `token` cookie: HttpOnly, SameSite=Lax, Secure when the client used
+ * HTTPS. Written by hand because Koa's cookie helper refuses Secure on a
+ * plain-HTTP socket, which is what a TLS-terminating ingress gives us.
+ */
+export function setTokenCookie(ctx: Context, token: string, expiresAt: number | null, secure: boolean): void {
+  const parts = [`token=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Lax'];
+  if (expiresAt !== null) parts.push(`Expires=${new Date(expiresAt * 1000).toUTCString()}`);
+  if (secure) parts.push('Secure');
+  ctx.append('Set-Cookie', parts.join('; '));
 }
 
 export function clearTokenCookie(ctx: Context): void {
-  ctx.cookies.set('token', null, { path: '/', httpOnly: true, sameSite: 'lax', overwrite: true });
+  ctx.append('Set-Cookie', 'token=; Path=/; HttpOnly; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
 }
 
 /** Issues a token with the current JWT_EXPIRES_IN, sets the cookie, and returns the session. */
@@ -58,6 +59,12 @@ export function startSession(ctx: Context, svc: Services, user: UserRow): Sessio
   const lifetime = parseDurationMs(svc.config.get('jwtExpiresIn'));
   const { token, claims } = issueToken(user.id, svc.secretKey, lifetime);
   const expiresAt = claims.exp ?? null;
-  setTokenCookie(ctx, token, expiresAt);
+  const secure = viaHttps(
+    ctx.secure,
+    ctx.request.socket.remoteAddress ?? '',
+    ctx.get('x-forwarded-proto'),
+    svc.env.forwardedAllowIps,
+  );
+  setTokenCookie(ctx, token, expiresAt, secure);
   return sessionResponse(user, token, expiresAt);
 }
