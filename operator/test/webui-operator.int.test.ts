@@ -282,6 +282,32 @@ describe('conditions', () => {
   });
 });
 
+describe('storage switch', () => {
+  it('moves a backend from Postgres (RollingUpdate) back to SQLite (Recreate, with a claim)', async () => {
+    await c.core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'switch-db' }, stringData: { url: 'postgres://u:p@db.example:5432/webui' } },
+    });
+    await createWebUI(c, NS, 'switch', {
+      ollama: { baseUrl: OLLAMA },
+      database: { urlSecretRef: { name: 'switch-db' } },
+    });
+    const pg = await waitFor('postgres backend', () => deployment(c, NS, 'switch-backend'));
+    expect(pg.spec?.strategy?.type).toBe('RollingUpdate');
+    expect(container(pg).env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(
+      'switch-db',
+    );
+    await patchWebUI(c, NS, 'switch', { spec: { database: null } });
+    const sqlite = await waitFor('sqlite backend', async () => {
+      const d = await deployment(c, NS, 'switch-backend');
+      return d?.spec?.strategy?.type === 'Recreate' && d;
+    });
+    expect(sqlite.spec?.strategy?.rollingUpdate).toBeUndefined();
+    expect(container(sqlite).env?.some((e) => e.name === 'DATABASE_URL')).toBe(false);
+    await c.core.readNamespacedPersistentVolumeClaim({ name: 'switch-data', namespace: NS });
+  });
+});
+
 describe('validation', () => {
   async function refused(name: string, spec: object): Promise<string> {
     try {

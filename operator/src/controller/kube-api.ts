@@ -35,6 +35,12 @@ export interface KubeApi {
   /** Server-side apply of status on the /status subresource. */
   applyStatus(w: WebUI, status: WebUIStatus): Promise<void>;
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /**
+   * Switches a Deployment to the Recreate strategy by deleting its defaulted
+   * rollingUpdate block (a JSON merge patch): server-side apply cannot remove a
+   * field nobody owns, and the API server refuses Recreate with rollingUpdate set.
+   */
+  switchToRecreate(namespace: string, name: string): Promise<void>;
   createEvent(w: WebUI, type: EventType, reason: string, message: string): Promise<void>;
 }
 
@@ -43,6 +49,7 @@ export interface ApiFactory {
 }
 
 const SSA = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** JSON round trip: typed client-node models carry Date objects; the operator works on plain JSON. */
 function plain<T>(o: T): T {
@@ -109,6 +116,18 @@ export function kubeApi(factory: ApiFactory, reportingInstance: string): KubeApi
         if (isNotFound(e)) return undefined;
         throw e;
       }
+    },
+
+    async switchToRecreate(namespace, name) {
+      await apps.patchNamespacedDeployment(
+        {
+          name,
+          namespace,
+          fieldManager: FIELD_MANAGER,
+          body: { spec: { strategy: { type: 'Recreate', rollingUpdate: null } } },
+        },
+        MERGE,
+      );
     },
 
     async createEvent(w, type, reason, message) {

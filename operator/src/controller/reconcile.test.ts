@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { defaultSpec, type WebUI, type WebUISpecInput, type WebUIStatus } from '../api/v1alpha1/webui.ts';
 import type { KubeApi } from './kube-api.ts';
@@ -34,6 +34,11 @@ function world(spec: WebUISpecInput, opts: { failKind?: string; apiSecrets?: V1S
     },
     async readSecret(_ns, name) {
       return opts.apiSecrets?.find((s) => s.metadata?.name === name);
+    },
+    async switchToRecreate(_ns, name) {
+      writes.push(`recreate Deployment/${name}`);
+      const d = children.get(`Deployment/${name}`) as V1Deployment | undefined;
+      if (d?.spec) d.spec.strategy = { type: 'Recreate' };
     },
     async createEvent(_w, type, reason) {
       events.push(`${type} ${reason}`);
@@ -133,6 +138,29 @@ describe('Reconciler', () => {
     const w = world({ ...spec, auth: { secretKeyRef: { name: 'mine' } } });
     await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow('Secret mine not found');
     expect(w.children.has('Secret/chat-secret-key')).toBe(false);
+  });
+
+  it('drops the defaulted rollingUpdate block before switching the backend back to Recreate', async () => {
+    const w = world(
+      { ...spec, database: { urlSecretRef: { name: 'pg' } } },
+      {
+        apiSecrets: [
+          { metadata: { name: 'pg' }, data: { url: Buffer.from('postgres://u:p@db/x').toString('base64') } },
+        ],
+      },
+    );
+    await w.reconciler.reconcile('ns', 'chat');
+    const d = w.children.get('Deployment/chat-backend') as V1Deployment;
+    expect(d.spec?.strategy?.type).toBe('RollingUpdate');
+    // What the API server's defaulting adds to a RollingUpdate Deployment.
+    if (d.spec?.strategy) d.spec.strategy.rollingUpdate = { maxSurge: '25%', maxUnavailable: '25%' };
+    w.writes.length = 0;
+    w.setSpec(spec);
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes.indexOf('recreate Deployment/chat-backend')).toBeGreaterThanOrEqual(0);
+    expect(w.writes.indexOf('recreate Deployment/chat-backend')).toBeLessThan(
+      w.writes.indexOf('apply Deployment/chat-backend'),
+    );
   });
 
   it('does nothing for a WebUI being deleted', async () => {

@@ -68,6 +68,14 @@ function envOf(d: KubernetesObject | undefined, name: string): string | undefine
   )?.value;
 }
 
+/** A live RollingUpdate Deployment (with its defaulted rollingUpdate block) that must become Recreate. */
+function needsRecreateSwitch(desired: KubernetesObject, live: KubernetesObject | undefined): boolean {
+  const want = (desired as V1Deployment).spec?.strategy?.type;
+  return (
+    want === 'Recreate' && (live as V1Deployment | undefined)?.spec?.strategy?.rollingUpdate !== undefined
+  );
+}
+
 function templateHash(d: KubernetesObject | undefined): string | undefined {
   return (d as V1Deployment | undefined)?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
 }
@@ -167,6 +175,9 @@ export class Reconciler {
         continue;
       }
       try {
+        if (kind === 'Deployment' && needsRecreateSwitch(stamped, live)) {
+          await api.switchToRecreate(namespace, childName);
+        }
         const result = await api.apply(stamped);
         observed.set(`${kind}/${childName}`, result);
         log.info({ webui: `${namespace}/${name}`, kind, name: childName, created: !live }, 'applied');
