@@ -40,8 +40,11 @@ const FORWARDED = /^\/(api|ollama)(\/|$)|^\/health|^\/openapi\.json$/;
 
 /**
  * The whole middleware chain, in order, in one place:
- *   request id → request log → CORS → errors → (frontend mode: forward + static)
- *   → API gate → config refresh → authenticate → routers → JSON 404 → static frontend.
+ *   request id → request log → CORS (if configured) → errors →
+ *   frontend mode: forward API paths to BACKEND_URL → /ready → static files;
+ *   otherwise:     JSON 404 for unknown API paths → 503 until ready → saved-config refresh →
+ *                  session (API paths) → routers (health, system, auths, users, chats, /ollama) →
+ *                  static frontend (mode all).
  */
 export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
   const app = new Koa<AppState>();

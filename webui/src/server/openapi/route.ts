@@ -78,3 +78,6 @@ export function routeBinder(
     });
   };
 }
+
+/** The `route` function routeBinder returns, for modules that add routes to another's router. */
+export type BindRoute = ReturnType<typeof routeBinder>;

@@ -1,8 +1,7 @@
 import { Router } from '@koa/router';
 import type { EntityManager } from '@mikro-orm/sql';
 import { z } from 'zod';
-import { parseDurationMs, USER_ROLES, type UserRole } from '../../contract/env.ts';
-import { lastAppliedReset } from '../../db/config-entries.ts';
+import { USER_ROLES, type UserRole } from '../../contract/env.ts';
 import {
   countUsers,
   findUserByEmail,
@@ -16,12 +15,14 @@ import { clientIp } from '../auth/client-ip.ts';
 import { burnVerify, hashPassword, verifyPassword } from '../auth/password.ts';
 import { Serial } from '../auth/serial.ts';
 import { clearTokenCookie, sessionResponse, startSession } from '../auth/session.ts';
-import { roleForNewAccount, signupOpen } from '../auth/signup-policy.ts';
+import { roleForNewAccount } from '../auth/signup-policy.ts';
+import { isSignupOpen } from '../auth/signup-state.ts';
 import { badRequest, forbidden, tooManyRequests, unauthorized } from '../http-error.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
 import { routeBinder } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
 import type { AppState } from '../types.ts';
+import { adminConfigRoutes } from './admin-config.ts';
 
 /** Open WebUI's email check; addresses at @localhost are accepted too. */
 const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$/;
@@ -40,51 +41,12 @@ export const SignupForm = z.object({ name, email, password, profile_image_url: p
 export const SigninForm = z.object({ email, password: z.string().min(1).max(256) });
 export const AddUserForm = SignupForm.extend({ role: z.enum(USER_ROLES).default('pending') });
 
-/** The admin settings this endpoint owns, by Open WebUI field name. */
-export const AdminConfigForm = z.object({
-  SHOW_ADMIN_DETAILS: z.boolean().optional(),
-  ENABLE_SIGNUP: z.boolean().optional(),
-  ENABLE_LOGIN_FORM: z.boolean().optional(),
-  DEFAULT_USER_ROLE: z.enum(USER_ROLES).optional(),
-  JWT_EXPIRES_IN: z
-    .string()
-    .trim()
-    .refine((v) => {
-      try {
-        parseDurationMs(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry)')
-    .optional(),
-  WEBUI_URL: z
-    .string()
-    .trim()
-    .refine(
-      (v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v),
-      'expected an http(s) URL such as https://chat.example.com',
-    )
-    .transform((v) => v.replace(/\/+$/, ''))
-    .optional(),
-});
-
 const SIGNUP_CLOSED = 'Sign-up is disabled on this instance. Ask an administrator for an account.';
 const INVALID_CRED =
   'The email or password provided is incorrect. Please check for typos and try logging in again.';
 const EMAIL_TAKEN =
   'Uh-oh! This email is already registered. Sign in with your existing account or choose another email to start anew.';
 const DEFAULT_AVATAR = '/user.png';
-
-/** Whether public signup is open right now (see auth/signup-policy.ts). */
-export async function isSignupOpen(svc: Services, em: EntityManager): Promise<boolean> {
-  const e = svc.config.explain('enableSignup');
-  return signupOpen({
-    userCount: await countUsers(em),
-    enableSignup: { value: e.value, explicit: e.explicit },
-    enableLoginForm: svc.config.get('enableLoginForm'),
-  });
-}
 
 export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/auths' });
@@ -228,78 +190,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     },
   );
 
-  async function adminConfig() {
-    const em = svc.em();
-    const c = svc.config;
-    const reset = await lastAppliedReset(em);
-    const fields = {
-      SHOW_ADMIN_DETAILS: 'showAdminDetails',
-      ENABLE_SIGNUP: 'enableSignup',
-      ENABLE_LOGIN_FORM: 'enableLoginForm',
-      DEFAULT_USER_ROLE: 'defaultUserRole',
-      JWT_EXPIRES_IN: 'jwtExpiresIn',
-      WEBUI_URL: 'webuiUrl',
-    } as const;
-    const sources: Record<string, string> = {};
-    for (const [envName, key] of Object.entries(fields)) sources[envName] = c.source(key);
-    return {
-      SHOW_ADMIN_DETAILS: c.get('showAdminDetails'),
-      ENABLE_SIGNUP: await isSignupOpen(svc, em),
-      ENABLE_LOGIN_FORM: c.get('enableLoginForm'),
-      DEFAULT_USER_ROLE: c.get('defaultUserRole'),
-      JWT_EXPIRES_IN: c.get('jwtExpiresIn'),
-      WEBUI_URL: c.get('webuiUrl'),
-      ENABLE_PERSISTENT_CONFIG: c.persistent,
-      MANAGED: c.managedEnvNames(),
-      SOURCES: sources,
-      CONFIG_RESET: reset ? { token: reset.token, applied_at: reset.appliedAt } : null,
-    };
-  }
-
-  route(
-    {
-      method: 'get',
-      path: '/admin/config',
-      summary: 'Admin settings, their sources and managed settings',
-      access: 'admin',
-    },
-    () => adminConfig(),
-  );
-
-  route(
-    {
-      method: 'post',
-      path: '/admin/config',
-      summary: 'Change admin settings (managed settings: 409)',
-      access: 'admin',
-      body: AdminConfigForm,
-      invalidStatus: 400,
-    },
-    async (_ctx, form) => {
-      const em = svc.em();
-      const c = svc.config;
-      // Only values that differ from the current ones are written, so posting
-      // the whole form back does not freeze every setting at its env value.
-      const changes: Array<() => Promise<void>> = [];
-      const plan = <K extends Parameters<typeof c.set>[0]>(
-        key: K,
-        value: Parameters<typeof c.set<K>>[1] | undefined,
-        current: unknown,
-      ) => {
-        if (value === undefined || JSON.stringify(value) === JSON.stringify(current)) return;
-        c.assertWritable(key, value);
-        changes.push(() => c.set(key, value));
-      };
-      plan('showAdminDetails', form.SHOW_ADMIN_DETAILS, c.get('showAdminDetails'));
-      plan('enableSignup', form.ENABLE_SIGNUP, await isSignupOpen(svc, em));
-      plan('enableLoginForm', form.ENABLE_LOGIN_FORM, c.get('enableLoginForm'));
-      plan('defaultUserRole', form.DEFAULT_USER_ROLE, c.get('defaultUserRole'));
-      plan('jwtExpiresIn', form.JWT_EXPIRES_IN, c.get('jwtExpiresIn'));
-      plan('webuiUrl', form.WEBUI_URL, c.get('webuiUrl'));
-      for (const apply of changes) await apply();
-      return adminConfig();
-    },
-  );
+  adminConfigRoutes(route, svc);
 
   return router;
 }

@@ -1,10 +1,10 @@
 import { Router } from '@koa/router';
 import { countUsers } from '../../db/users.ts';
+import { isSignupOpen } from '../auth/signup-state.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
 import { routeBinder } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
 import type { AppState } from '../types.ts';
-import { isSignupOpen } from './auths.ts';
 
 /**
  * GET /api/config (public, what the login page decides from), /api/version,
