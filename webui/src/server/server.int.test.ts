@@ -360,6 +360,48 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       expect(signin.body).toMatchObject({ role: 'user', token_type: 'Bearer' });
     });
 
+    it('lets a user change their own password and profile', async () => {
+      const signin = await call(s.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: CAROL.email, password: CAROL.password },
+      });
+      const carol = (signin.body as Json).token as string;
+      const wrong = await call(s.url, 'POST', '/api/v1/auths/update/password', {
+        token: carol,
+        body: { password: 'not-my-password', new_password: 'brand-new-password' },
+      });
+      expect(wrong.status).toBe(400);
+      const ok = await call(s.url, 'POST', '/api/v1/auths/update/password', {
+        token: carol,
+        body: { password: CAROL.password, new_password: 'brand-new-password' },
+      });
+      expect(ok.body).toBe(true);
+      expect(
+        (
+          await call(s.url, 'POST', '/api/v1/auths/signin', {
+            body: { email: CAROL.email, password: CAROL.password },
+          })
+        ).status,
+      ).toBe(400);
+      const again = await call(s.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: CAROL.email, password: 'brand-new-password' },
+      });
+      expect(again.status).toBe(200);
+      // Back to the original, which later tests use.
+      const back = await call(s.url, 'POST', '/api/v1/auths/update/password', {
+        token: carol,
+        body: { password: 'brand-new-password', new_password: CAROL.password },
+      });
+      expect(back.body).toBe(true);
+      const profile = await call(s.url, 'POST', '/api/v1/auths/update/profile', {
+        token: carol,
+        body: { name: 'Carol C.' },
+      });
+      expect(profile.body).toMatchObject({ name: 'Carol C.', email: CAROL.email });
+      expect(
+        (await call(s.url, 'POST', '/api/v1/auths/update/profile', { body: { name: 'x' } })).status,
+      ).toBe(401);
+    });
+
     it('signs out by clearing the cookie', async () => {
       const r = await call(s.url, 'GET', '/api/v1/auths/signout', { token: adminToken });
       expect(r.status).toBe(200);

@@ -39,6 +39,8 @@ const profileImageUrl = z.string().max(100_000).optional();
 
 export const SignupForm = z.object({ name, email, password, profile_image_url: profileImageUrl });
 export const SigninForm = z.object({ email, password: z.string().min(1).max(256) });
+export const PasswordUpdateForm = z.object({ password: z.string().min(1).max(256), new_password: password });
+export const ProfileUpdateForm = z.object({ name, profile_image_url: profileImageUrl });
 export const AddUserForm = SignupForm.extend({ role: z.enum(USER_ROLES).default('pending') });
 
 const SIGNUP_CLOSED = 'Sign-up is disabled on this instance. Ask an administrator for an account.';
@@ -143,6 +145,53 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       const user = await findUserById(svc.em(), ctx.state.user?.id ?? '');
       if (session === undefined || user === null) throw unauthorized();
       return sessionResponse(user, session.token, session.expiresAt);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/update/password',
+      summary: 'Change my password',
+      access: 'signedIn',
+      body: PasswordUpdateForm,
+    },
+    async (ctx, form) => {
+      const em = svc.em();
+      const user = await findUserById(em, ctx.state.user?.id ?? '');
+      if (user === null) throw unauthorized();
+      if (!(await verifyPassword(user.passwordHash, form.password)))
+        throw badRequest('The current password is incorrect.');
+      user.passwordHash = await hashPassword(form.new_password);
+      user.updatedAt = Math.floor(Date.now() / 1000);
+      await em.flush();
+      return true;
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/update/profile',
+      summary: 'Change my name or picture',
+      access: 'signedIn',
+      body: ProfileUpdateForm,
+    },
+    async (ctx, form) => {
+      const em = svc.em();
+      const user = await findUserById(em, ctx.state.user?.id ?? '');
+      if (user === null) throw unauthorized();
+      user.name = form.name;
+      if (form.profile_image_url !== undefined) user.profileImageUrl = form.profile_image_url;
+      user.updatedAt = Math.floor(Date.now() / 1000);
+      await em.flush();
+      return {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        profile_image_url: user.profileImageUrl,
+      };
     },
   );
 
