@@ -86,3 +86,17 @@ describe('ConfigStore', () => {
     expect(b.get('showAdminDetails')).toBe(false);
   });
 });
+
+describe('ConfigStore.summary', () => {
+  it('lists each changeable setting with its source and masks URL credentials', async () => {
+    const db = await sqlite();
+    const s = store(db, { OLLAMA_BASE_URLS: 'http://bob:hunter2@ollama:11434', DEFAULT_USER_ROLE: 'user' });
+    await s.load();
+    const summary = s.summary();
+    expect(summary.DEFAULT_USER_ROLE).toEqual({ value: 'user', source: 'env' });
+    expect(summary.ENABLE_SIGNUP).toEqual({ value: true, source: 'default' });
+    expect(JSON.stringify(summary)).not.toContain('hunter2');
+    expect(summary.OLLAMA_BASE_URLS?.value).toEqual(['http://***@ollama:11434']);
+    expect(summary.PORT).toBeUndefined();
+  });
+});

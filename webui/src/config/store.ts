@@ -98,6 +98,22 @@ export class ConfigStore implements RuntimeConfig {
     return this.#managed.has(key);
   }
 
+  /**
+   * Every runtime-changeable setting with its value and source, for the
+   * startup log: the answer to "why is my env change ignored?". Credentials
+   * inside URLs are masked.
+   */
+  summary(): Record<string, { value: unknown; source: SettingSource }> {
+    const out: Record<string, { value: unknown; source: SettingSource }> = {};
+    for (const key of Object.keys(settings) as SettingName[]) {
+      const s = settings[key] as Setting<unknown>;
+      if (s.persistedKey === undefined || s.secret) continue;
+      const r = this.explain(key);
+      out[s.env] = { value: maskUrlCredentials(r.value), source: r.source };
+    }
+    return out;
+  }
+
   /** Env names of the managed settings, for the admin config GET. */
   managedEnvNames(): string[] {
     return [...this.#managed].map((k) => settings[k].env);
@@ -154,6 +170,11 @@ export class ConfigStore implements RuntimeConfig {
     const saved = await writeConfigEntry(this.#fork(), persistedKey, value, origin);
     this.#saved.set(persistedKey, saved);
   }
+}
+
+function maskUrlCredentials(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(maskUrlCredentials);
+  return typeof v === 'string' ? v.replace(/^(\w+:\/\/)[^/@\s]*@/, '$1***@') : v;
 }
 
 /** Values must survive the env codec's round trip, so a saved value is always one env could express. */

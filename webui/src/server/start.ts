@@ -156,6 +156,10 @@ export async function startServer(
         logger.info('RESET_CONFIG_ON_START: this CONFIG_RESET_TOKEN was applied before; nothing reset');
       }
       await config.load();
+      logger.info(
+        { settings: config.summary() },
+        'effective settings (value and source: default, env, saved or managed)',
+      );
       lifecycle.ready = true;
       logger.info({ database: db.dialect }, 'ready');
     } catch (err) {
