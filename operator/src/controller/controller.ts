@@ -216,6 +216,13 @@ export class WebUIController {
           if (changed) this.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
           return;
         }
+        if (type === 'delete') {
+          this.reconciler.forget(
+            spec.kind as ChildKind,
+            obj.metadata?.namespace ?? '',
+            obj.metadata?.name ?? '',
+          );
+        }
         const owner = obj.metadata?.labels?.[LABEL_INSTANCE];
         if (owner && obj.metadata?.labels?.[LABEL_NAME] === 'webui') {
           this.queue.add(`${obj.metadata?.namespace}/${owner}`);

@@ -6,8 +6,12 @@ import { OllamaProber } from './ollama.ts';
 import { type ChildKind, ReconcileError, Reconciler } from './reconcile.ts';
 
 /** In-memory API and cache: applies land in the cache, as a watch would deliver them. */
-function world(spec: WebUISpecInput, opts: { failKind?: string; apiSecrets?: V1Secret[] } = {}) {
+function world(
+  spec: WebUISpecInput,
+  opts: { failKind?: string; apiSecrets?: V1Secret[]; staleCache?: boolean } = {},
+) {
   const children = new Map<string, KubernetesObject>();
+  let rv = 0;
   let webui: WebUI = {
     apiVersion: 'webui.dev/v1alpha1',
     kind: 'WebUI',
@@ -20,17 +24,18 @@ function world(spec: WebUISpecInput, opts: { failKind?: string; apiSecrets?: V1S
     async apply(obj) {
       writes.push(`apply ${obj.kind}/${obj.metadata?.name}`);
       if (obj.kind === opts.failKind) throw new Error(`${obj.kind} refused`);
+      rv++;
       const live = structuredClone({
         ...obj,
-        metadata: { ...obj.metadata, resourceVersion: '1' },
+        metadata: { ...obj.metadata, resourceVersion: String(rv) },
         status: {},
       });
-      children.set(`${obj.kind}/${obj.metadata?.name}`, live);
+      if (!opts.staleCache) children.set(`${obj.kind}/${obj.metadata?.name}`, live);
       return live;
     },
     async applyStatus(_w, status: WebUIStatus) {
       writes.push('status');
-      webui = { ...webui, status: structuredClone(status) };
+      if (!opts.staleCache) webui = { ...webui, status: structuredClone(status) };
     },
     async readSecret(_ns, name) {
       return opts.apiSecrets?.find((s) => s.metadata?.name === name);
@@ -92,9 +97,18 @@ describe('Reconciler', () => {
       'apply Deployment/chat-frontend',
       'status',
     ]);
-    expect(w.events.filter((e) => e === 'Normal Created')).toHaveLength(6);
+    expect(w.events.filter((e) => e === 'Normal Created')).toHaveLength(1);
     w.writes.length = 0;
     await w.reconciler.reconcile('ns', 'chat');
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes).toEqual([]);
+  });
+
+  it('does not repeat writes while the cache has not caught up with them', async () => {
+    const w = world(spec, { staleCache: true });
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes).toHaveLength(7);
+    w.writes.length = 0;
     await w.reconciler.reconcile('ns', 'chat');
     expect(w.writes).toEqual([]);
   });

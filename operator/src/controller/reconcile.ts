@@ -11,7 +11,7 @@ import {
   type WebUI,
   type WebUIStatus,
 } from '../api/v1alpha1/webui.ts';
-import { needsApply, stampApplied } from '../kube/drift.ts';
+import { APPLIED_HASH_ANNOTATION, needsApply, stampApplied } from '../kube/drift.ts';
 import { apiFailure } from '../kube/errors.ts';
 import { ollamaUrls } from '../render/backend.ts';
 import { sha256Hex } from '../render/config-hash.ts';
@@ -76,6 +76,10 @@ function needsRecreateSwitch(desired: KubernetesObject, live: KubernetesObject |
   );
 }
 
+function appliedHash(o: KubernetesObject): string | undefined {
+  return o.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
+}
+
 function templateHash(d: KubernetesObject | undefined): string | undefined {
   return (d as V1Deployment | undefined)?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
 }
@@ -92,6 +96,22 @@ export class Reconciler {
   }
 
   private readonly recentEvents = new Map<string, number>();
+  /**
+   * Writes the informer cache has not shown yet, keyed by object, with the
+   * resourceVersion the cache had before the write. While the cache still shows
+   * that version, a reconcile triggered meanwhile trusts the write instead of
+   * repeating it. Entries go as soon as the cache moves on.
+   */
+  private readonly recentApplies = new Map<
+    string,
+    { hash: string; before: string; result: KubernetesObject }
+  >();
+  private readonly recentStatus = new Map<string, { before: string; status: WebUIStatus }>();
+
+  /** Forget a child that was deleted (the informer saw it go). */
+  forget(kind: ChildKind, namespace: string, name: string): void {
+    this.recentApplies.delete(`${kind}/${namespace}/${name}`);
+  }
 
   private async event(w: WebUI, type: EventType, reason: string, message: string): Promise<void> {
     // Retries of a failing reconcile would repeat the same event; record it once per 10 minutes.
@@ -165,11 +185,21 @@ export class Reconciler {
     });
 
     const observed = new Map<string, KubernetesObject>();
+    const created: string[] = [];
     for (const obj of desired.apply) {
       const kind = obj.kind as ChildKind;
       const childName = obj.metadata?.name ?? '';
       const live = cache.child(kind, namespace, childName);
       const stamped = stampApplied(obj);
+      const recentKey = `${kind}/${namespace}/${childName}`;
+      const recent = this.recentApplies.get(recentKey);
+      const liveRv = live?.metadata?.resourceVersion ?? '';
+      if (recent && recent.before === liveRv && recent.hash === appliedHash(stamped)) {
+        // The watch has not delivered our last apply yet; it was this very object.
+        observed.set(`${kind}/${childName}`, recent.result);
+        continue;
+      }
+      if (recent) this.recentApplies.delete(recentKey);
       if (!needsApply(stamped, live)) {
         if (live) observed.set(`${kind}/${childName}`, live);
         continue;
@@ -179,9 +209,10 @@ export class Reconciler {
           await api.switchToRecreate(namespace, childName);
         }
         const result = await api.apply(stamped);
+        this.recentApplies.set(recentKey, { hash: appliedHash(stamped) ?? '', before: liveRv, result });
         observed.set(`${kind}/${childName}`, result);
         log.info({ webui: `${namespace}/${name}`, kind, name: childName, created: !live }, 'applied');
-        if (!live) await this.event(w, 'Normal', 'Created', `created ${kind} ${childName}`);
+        if (!live) created.push(`${kind} ${childName}`);
         else if (kind === 'Deployment') await this.deploymentEvents(w, stamped, live);
       } catch (e) {
         const f = apiFailure(e);
@@ -192,6 +223,8 @@ export class Reconciler {
         await this.event(w, 'Warning', 'ApplyFailed', msg);
       }
     }
+    // One event for everything created in this pass keeps event writes low at scale.
+    if (created.length > 0) await this.event(w, 'Normal', 'Created', `created ${created.join(', ')}`);
 
     const backend = observed.get(`Deployment/${names.backend(w)}`) as V1Deployment | undefined;
     const frontend = observed.get(`Deployment/${names.frontend(w)}`) as V1Deployment | undefined;
@@ -199,8 +232,15 @@ export class Reconciler {
       (o) => o.kind === 'Deployment' && o.metadata?.name === names.backend(w),
     );
     const ollama = await this.deps.prober.probe(ollamaUrls(w));
+    // While the cache has not shown our last status write, that write is the previous status.
+    const statusKey = `${namespace}/${name}`;
+    const rv = cached.metadata.resourceVersion ?? '';
+    const wroteBefore = this.recentStatus.get(statusKey);
+    const cacheBehind = wroteBefore?.before === rv;
+    if (wroteBefore && !cacheBehind) this.recentStatus.delete(statusKey);
+    const prevStatus = cacheBehind ? wroteBefore.status : w.status;
     const status = computeStatus({
-      webui: w,
+      webui: prevStatus ? { ...w, status: prevStatus } : w,
       backend,
       frontend,
       url: publicUrl(w),
@@ -210,13 +250,14 @@ export class Reconciler {
       now: this.now(),
     });
 
-    if (statusDiffers(w.status, status)) {
+    if (statusDiffers(prevStatus, status)) {
       try {
         await api.applyStatus(w, status);
       } catch (e) {
         throw new ReconcileError(`write status: ${apiFailure(e).message}`);
       }
-      await this.transitionEvents(w, w.status, status);
+      this.recentStatus.set(statusKey, { before: rv, status });
+      await this.transitionEvents(w, prevStatus, status);
     }
     if (errors.length > 0) throw new ReconcileError(errors.join('; '));
     return { requeueAfterMs: this.deps.resyncMs ?? 60_000 };
