@@ -469,6 +469,20 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       }
     });
 
+    it('lets an admin delete a user, whose session then stops working', async () => {
+      expect((await call(s.url, 'GET', '/api/v1/auths/', { token: bobToken })).status).toBe(200);
+      const del = await call(s.url, 'DELETE', `/api/v1/users/${bobId}`, { token: adminToken });
+      expect(del.status).toBe(200);
+      expect(del.body).toBe(true);
+      expect((await call(s.url, 'GET', '/api/v1/auths/', { token: bobToken })).status).toBe(401);
+      expect((await call(s.url, 'GET', '/api/v1/chats/', { token: bobToken })).status).toBe(401);
+      const users = (await call(s.url, 'GET', '/api/v1/users/', { token: adminToken })).body as {
+        users: Json[];
+      };
+      expect(users.users.map((u) => u.email)).not.toContain(BOB.email);
+      expect((await call(s.url, 'DELETE', `/api/v1/users/${bobId}`, { token: adminToken })).status).toBe(404);
+    });
+
     it('never writes passwords, tokens, cookies or the secret key to its logs', async () => {
       const out = s.output();
       expect(out).toContain('"path":"/api/v1/auths/signin"');
