@@ -11,6 +11,7 @@ import {
   NetworkingV1Api,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type WebUI } from '../api/v1alpha1/webui.ts';
+import { apiFailure } from '../kube/errors.ts';
 import { Informer, type ListPage, type WatchFn } from '../kube/informer.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { LABEL_INSTANCE, LABEL_NAME, MANAGED_SELECTOR } from '../render/meta.ts';
@@ -230,11 +231,19 @@ export class WebUIController {
       },
       hooks: {
         onRestart: (resource, reason) => this.opts.observer?.watchRestarted(resource, reason),
-        onError: (resource, err) =>
+        onError: (resource, err) => {
+          const f = apiFailure(err);
+          const hint =
+            primary && f.code === 404
+              ? '; is the WebUI CRD installed? kubectl apply -f crds/webui.dev_webuis.yaml'
+              : f.code === 403
+                ? '; the operator lacks RBAC permission to list/watch it'
+                : '';
           this.opts.log.warn(
-            { resource, err: err instanceof Error ? err.message : String(err) },
-            'watch failed; reconnecting',
-          ),
+            { resource, code: f.code, err: `${f.message}${hint}` },
+            'list/watch failed; retrying',
+          );
+        },
       },
     });
   }

@@ -277,6 +277,7 @@ export class Informer<T extends KubernetesObject> {
           ctrl = c;
           if (finished) return;
           this.current = c;
+          this.lastActivity = Date.now();
           if (this.stopped || abortRequested) c.abort();
         },
         (err: unknown) => done(err),
