@@ -11,6 +11,8 @@ export interface Lifecycle {
   ready: boolean;
   /** Set when startup failed; /ready reports it. */
   failure?: string;
+  /** Set on SIGTERM: /ready turns 503 so traffic drains away, while requests still on their way are served. */
+  stopping?: boolean;
 }
 
 /**

@@ -53,6 +53,8 @@ describe('--mode all with a frontend build', () => {
     expect(index.status).toBe(200);
     expect(index.text).toContain('app shell');
     expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
+    expect((await call(s.url, 'GET', '/api/config')).headers.get('cache-control')).toBe('no-store');
     const asset = await call(s.url, 'GET', '/assets/app-7G2KQX9A.js');
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toMatch(/javascript/);

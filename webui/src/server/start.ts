@@ -174,6 +174,7 @@ export async function startServer(
     built,
     startup,
     async close() {
+      lifecycle.stopping = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

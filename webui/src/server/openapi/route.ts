@@ -63,6 +63,8 @@ export function routeBinder(
       }
       const result = await handler(ctx, body as Parameters<Handler<B>>[1]);
       if (result !== undefined) ctx.body = result;
+      // API answers carry sessions and settings: never cache them.
+      if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
     };
     const chain = guard ? [guard(), run] : [run];
     router[spec.method](spec.path, ...chain);

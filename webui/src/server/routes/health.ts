@@ -51,9 +51,11 @@ export function healthRouter(svc: Services, registry: RouteRegistry): Router<App
       access: 'public',
     },
     async (ctx) => {
-      if (svc.lifecycle.ready) return { status: true };
+      if (svc.lifecycle.ready && !svc.lifecycle.stopping) return { status: true };
       ctx.status = 503;
-      return { detail: svc.lifecycle.failure ?? 'Startup not complete' };
+      return {
+        detail: svc.lifecycle.stopping ? 'Shutting down' : (svc.lifecycle.failure ?? 'Startup not complete'),
+      };
     },
   );
 

@@ -84,6 +84,11 @@ export function serveFrontend(dir: string): Middleware {
     ctx.type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     ctx.set('Cache-Control', cacheControlFor(file));
     ctx.set('X-Content-Type-Options', 'nosniff');
+    if (ctx.type.startsWith('text/html')) {
+      // The app is never meant to be framed, and links out should not leak chat URLs.
+      ctx.set('X-Frame-Options', 'DENY');
+      ctx.set('Referrer-Policy', 'same-origin');
+    }
     ctx.length = stat.size;
     ctx.lastModified = stat.mtime;
     ctx.body = ctx.method === 'HEAD' ? null : createReadStream(file);
