@@ -293,6 +293,9 @@ function constraintsOf(s: AnySchema): string[] {
 }
 
 export function fieldDocs(s: AnySchema, path: string, required = false): FieldDoc[] {
+  // Scalar list items have no row of their own: their rules are listed on the list.
+  const scalarItems = (s.kind === 'array' || s.kind === 'map') && s.items && s.items.kind !== 'object';
+  const item = scalarItems ? s.items : undefined;
   const rows: FieldDoc[] = [
     {
       path,
@@ -300,8 +303,8 @@ export function fieldDocs(s: AnySchema, path: string, required = false): FieldDo
       required,
       ...(s.default !== undefined ? { default: s.default } : {}),
       description: s.description,
-      constraints: constraintsOf(s),
-      validations: s.validations,
+      constraints: [...constraintsOf(s), ...(item ? constraintsOf(item).map((c) => `each ${c}`) : [])],
+      validations: [...s.validations, ...(item?.validations ?? [])],
     },
   ];
   if (s.kind === 'object' && s.fields) {

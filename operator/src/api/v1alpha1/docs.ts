@@ -3,7 +3,7 @@ import { fieldDocs } from '../schema.ts';
 import { API_VERSION, KIND, PLURAL, SHORT_NAMES, webuiSpecSchema, webuiStatusSchema } from './webui.ts';
 
 function cell(s: string): string {
-  return s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  return s.replaceAll('|', '\\|').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\n', ' ');
 }
 
 function table(root: string, schema: Parameters<typeof fieldDocs>[0]): string {
