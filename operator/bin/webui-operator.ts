@@ -18,11 +18,8 @@ try {
   const settings = parseSettings(process.argv.slice(2), process.env, {
     defaultImage: packagedDefaultImage(root),
   });
-  if (settings === 'help') {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  await runOperator(settings);
+  if (settings === 'help') process.stdout.write(`${USAGE}\n`);
+  else await runOperator(settings);
 } catch (e) {
   const msg = e instanceof SettingError || e instanceof Error ? e.message : String(e);
   console.error(`webui-operator: ${msg.split('\n')[0]}`);
