@@ -49,6 +49,12 @@ function pgUser(): { uid: number; gid: number } | undefined {
 }
 
 export async function startPostgres(): Promise<StartedPostgres> {
+  // A missing server is a failure, never a skip: the Postgres suites are part of `make test`.
+  if (!postgresAvailable()) {
+    throw new Error(
+      `Postgres 15 server binaries not found in ${PG_BIN}; install Debian's postgresql package (apt-get install postgresql)`,
+    );
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'webui-pg-'));
   const data = path.join(dir, 'data');
   const user = pgUser();

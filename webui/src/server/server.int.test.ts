@@ -5,7 +5,6 @@
  * sign-in rate limiting and log hygiene.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresAvailable } from '../../../test/postgres/postgres.ts';
 import { issueToken } from './auth/token.ts';
 import { call, type DbBackend, postgresBackend, sqliteBackend } from './testing/backends.ts';
 import { type ServerProcess, spawnServer, tempDir } from './testing/server-process.ts';
@@ -17,8 +16,8 @@ const CAROL = { name: 'Carol', email: 'carol@example.com', password: 'carols-pas
 
 type Json = Record<string, unknown>;
 
-const backends: Array<() => DbBackend> = [sqliteBackend];
-if (postgresAvailable()) backends.push(postgresBackend);
+// Postgres is required, not optional: startPostgres() fails with a clear message when it is missing.
+const backends: Array<() => DbBackend> = [sqliteBackend, postgresBackend];
 
 const emptyFrontend = tempDir('webui-nofe-');
 afterAll(() => emptyFrontend.remove());
