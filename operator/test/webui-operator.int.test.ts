@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiException, type V1Container, type V1Deployment } from '@kubernetes/client-node';
+import { ApiException, NetworkingV1Api, type V1Container, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
@@ -279,6 +279,38 @@ describe('conditions', () => {
     await expect(
       c.core.readNamespacedPersistentVolumeClaim({ name: 'pg-data', namespace: NS }),
     ).rejects.toThrow();
+  });
+});
+
+describe('ingress', () => {
+  it('creates the Ingress, reports its https URL, and deletes it when turned off', async () => {
+    await createWebUI(c, NS, 'web', {
+      ollama: { baseUrl: OLLAMA },
+      ingress: { host: 'chat.example.com', tlsSecretName: 'chat-tls' },
+    });
+    const net = cp.kubeConfig.makeApiClient(NetworkingV1Api);
+    const ing = await waitFor('ingress', async () =>
+      net.readNamespacedIngress({ name: 'web', namespace: NS }),
+    );
+    expect(ing.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe('web-frontend');
+    const w = await waitFor('url', async () => {
+      const x = await getWebUI(c, NS, 'web');
+      return x.status?.url === 'https://chat.example.com/' && x;
+    });
+    expect(w.status?.url).toBe('https://chat.example.com/');
+    await patchWebUI(c, NS, 'web', { spec: { ingress: { enabled: false } } });
+    await waitFor('ingress deleted', async () => {
+      try {
+        await net.readNamespacedIngress({ name: 'web', namespace: NS });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await waitFor(
+      'service url',
+      async () => (await getWebUI(c, NS, 'web')).status?.url === `http://web-frontend.${NS}.svc/`,
+    );
   });
 });
 

@@ -41,6 +41,8 @@ export interface KubeApi {
    * field nobody owns, and the API server refuses Recreate with rollingUpdate set.
    */
   switchToRecreate(namespace: string, name: string): Promise<void>;
+  /** Deletes an Ingress the spec no longer wants (404 counts as done). */
+  deleteIngress(namespace: string, name: string, uid: string): Promise<void>;
   createEvent(w: WebUI, type: EventType, reason: string, message: string): Promise<void>;
 }
 
@@ -128,6 +130,15 @@ export function kubeApi(factory: ApiFactory, reportingInstance: string): KubeApi
         },
         MERGE,
       );
+    },
+
+    async deleteIngress(namespace, name, uid) {
+      try {
+        // The uid precondition makes sure only the object we saw is deleted.
+        await net.deleteNamespacedIngress({ name, namespace, body: { preconditions: { uid } } });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
     },
 
     async createEvent(w, type, reason, message) {

@@ -45,6 +45,10 @@ function world(
       const d = children.get(`Deployment/${name}`) as V1Deployment | undefined;
       if (d?.spec) d.spec.strategy = { type: 'Recreate' };
     },
+    async deleteIngress(_ns, name) {
+      writes.push(`delete Ingress/${name}`);
+      children.delete(`Ingress/${name}`);
+    },
     async createEvent(_w, type, reason) {
       events.push(`${type} ${reason}`);
     },
@@ -175,6 +179,28 @@ describe('Reconciler', () => {
     expect(w.writes.indexOf('recreate Deployment/chat-backend')).toBeLessThan(
       w.writes.indexOf('apply Deployment/chat-backend'),
     );
+  });
+
+  it('deletes its Ingress when the spec turns it off, and nothing it does not control', async () => {
+    const w = world({ ...spec, ingress: { host: 'chat.example.com' } });
+    await w.reconciler.reconcile('ns', 'chat');
+    const ing = w.children.get('Ingress/chat');
+    expect(ing).toBeDefined();
+    if (ing?.metadata) ing.metadata.uid = 'ing-uid';
+    w.writes.length = 0;
+    w.setSpec({ ...spec, ingress: { enabled: false } });
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes).toContain('delete Ingress/chat');
+    expect(w.children.has('Ingress/chat')).toBe(false);
+
+    // A same-named Ingress owned by someone else is left alone.
+    w.children.set('Ingress/chat', {
+      kind: 'Ingress',
+      metadata: { name: 'chat', namespace: 'ns', uid: 'x' },
+    });
+    w.writes.length = 0;
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes).toEqual([]);
   });
 
   it('does nothing for a WebUI being deleted', async () => {

@@ -223,6 +223,19 @@ export class Reconciler {
         await this.event(w, 'Warning', 'ApplyFailed', msg);
       }
     }
+    for (const p of desired.prune) {
+      const live = cache.child(p.kind, namespace, p.name);
+      const owner = live?.metadata?.ownerReferences?.find((o) => o.controller);
+      // Only what this WebUI controls: never a same-named object someone else made.
+      if (!live?.metadata?.uid || owner?.uid !== w.metadata.uid) continue;
+      try {
+        await api.deleteIngress(namespace, p.name, live.metadata.uid);
+        this.forget(p.kind, namespace, p.name);
+        await this.event(w, 'Normal', 'Deleted', `deleted ${p.kind} ${p.name} (spec.ingress is off)`);
+      } catch (e) {
+        errors.push(`delete ${p.kind} ${p.name}: ${apiFailure(e).message}`);
+      }
+    }
     // One event for everything created in this pass keeps event writes low at scale.
     if (created.length > 0) await this.event(w, 'Normal', 'Created', `created ${created.join(', ')}`);
 
