@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { UserRole } from '../contract/env.ts';
 import { UserEntity, type UserRow } from './entities.ts';
+import { timeOrderedId } from './ids.ts';
 
 export type { UserRow };
 
@@ -15,13 +15,16 @@ export const findUserById = (em: EntityManager, id: string) => em.findOne(UserEn
 export const findUserByEmail = (em: EntityManager, email: string) =>
   em.findOne(UserEntity, { email: email.toLowerCase() });
 
-export const listUsers = (em: EntityManager) => em.find(UserEntity, {}, { orderBy: { createdAt: 'asc' } });
+// created_at has one-second resolution; the time-ordered id breaks ties (Postgres returns equal rows in any order).
+const OLDEST_FIRST = { createdAt: 'asc', id: 'asc' } as const;
+
+export const listUsers = (em: EntityManager) => em.find(UserEntity, {}, { orderBy: OLDEST_FIRST });
 
 export const countAdmins = (em: EntityManager) => em.count(UserEntity, { role: 'admin' });
 
 /** The admin shown to pending users: the oldest admin account. */
 export const firstAdmin = (em: EntityManager) =>
-  em.findOne(UserEntity, { role: 'admin' }, { orderBy: { createdAt: 'asc' } });
+  em.findOne(UserEntity, { role: 'admin' }, { orderBy: OLDEST_FIRST });
 
 export interface NewUser {
   email: string;
@@ -34,7 +37,7 @@ export interface NewUser {
 export async function insertUser(em: EntityManager, u: NewUser): Promise<UserRow> {
   const t = now();
   const row = em.create(UserEntity, {
-    id: randomUUID(),
+    id: timeOrderedId(),
     email: u.email.toLowerCase(),
     name: u.name,
     role: u.role,
