@@ -85,11 +85,13 @@ function integer(min: number, max: number): Codec<number> {
 const secondsOrUnlimited: Codec<number | null> = {
   parse(raw) {
     const v = raw.trim();
-    if (v === '' || v === '0') return null;
+    if (v === '') return null;
     if (!/^\d+(\.\d+)?$/.test(v)) {
       throw new Error(`expected a number of seconds (e.g. 300), or empty or 0 for no limit, got "${raw}"`);
     }
-    return Number(v);
+    // Any spelling of zero ("0", "00", "0.0") is "no limit", never an instant timeout.
+    const n = Number(v);
+    return n === 0 ? null : n;
   },
   format: (v) => (v === null ? '0' : String(v)),
 };

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, formatEnv, readEnv } from './env.ts';
+
+describe('Ollama timeouts (AIOHTTP_CLIENT_*)', () => {
+  it('default to 300 s for a whole response, 10 s for model lists, 5 s to connect, no idle limit', () => {
+    const env = readEnv({});
+    expect(env.clientTimeout).toBe(300);
+    expect(env.modelListTimeout).toBe(10);
+    expect(env.connectTimeout).toBe(5);
+    expect(env.streamIdleTimeout).toBeNull();
+  });
+
+  it('read seconds, and an empty value or any spelling of 0 as no limit', () => {
+    expect(readEnv({ AIOHTTP_CLIENT_TIMEOUT: '42.5' }).clientTimeout).toBe(42.5);
+    for (const raw of ['', ' ', '0', '00', '0.0'])
+      expect(readEnv({ AIOHTTP_CLIENT_TIMEOUT: raw }).clientTimeout, raw).toBeNull();
+    expect(readEnv({ AIOHTTP_CLIENT_STREAM_IDLE_TIMEOUT: '30' }).streamIdleTimeout).toBe(30);
+  });
+
+  it.each([
+    'AIOHTTP_CLIENT_TIMEOUT',
+    'AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST',
+    'AIOHTTP_CLIENT_STREAM_IDLE_TIMEOUT',
+    'AIOHTTP_CLIENT_CONNECT_TIMEOUT',
+  ])('%s: a value that does not parse is an error naming the variable, not a fallback', (name) => {
+    for (const raw of ['5m', 'abc', '-1', '1e3']) {
+      const err = (() => {
+        try {
+          readEnv({ [name]: raw });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, raw).toBeInstanceOf(EnvError);
+      expect((err as Error).message).toMatch(new RegExp(`^${name}: expected a number of seconds`));
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('format "no limit" so the server reads it back as no limit', () => {
+    const out = formatEnv({ clientTimeout: null, modelListTimeout: 10 });
+    expect(out).toEqual({ AIOHTTP_CLIENT_TIMEOUT: '0', AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: '10' });
+    expect(readEnv(out)).toMatchObject({ clientTimeout: null, modelListTimeout: 10 });
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('defaults to info and refuses an unknown level', () => {
+    expect(readEnv({}).logLevel).toBe('info');
+    expect(readEnv({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(() => readEnv({ LOG_LEVEL: 'verbose' })).toThrow(/^LOG_LEVEL: /);
+  });
+});
