@@ -42,6 +42,22 @@ function fakeBuild(): string {
   return d;
 }
 
+/** Unknown /api/* and /ollama/* paths: a JSON 404 for any method, never index.html or a bare 404. */
+async function expectJson404s(url: string): Promise<void> {
+  for (const [method, p] of [
+    ['GET', '/api/v1/unknown'],
+    ['GET', '/api/nope'],
+    ['POST', '/api/v1/unknown'],
+    ['GET', '/ollama/unknown/path'],
+    ['DELETE', '/ollama/nope'],
+  ] as const) {
+    const r = await call(url, method, p, method === 'POST' ? { body: {} } : {});
+    expect([method, p, r.status]).toEqual([method, p, 404]);
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(r.body).toEqual({ detail: 'Not Found' });
+  }
+}
+
 describe('--mode all with a frontend build', () => {
   let s: ServerProcess;
   beforeAll(async () => {
@@ -69,11 +85,7 @@ describe('--mode all with a frontend build', () => {
     expect(route.status).toBe(200);
     expect(route.text).toContain('app shell');
     expect((await call(s.url, 'GET', '/assets/missing-AAAAAAAA.js')).status).toBe(404);
-    for (const p of ['/api/v1/unknown', '/ollama/unknown/path']) {
-      const r = await call(s.url, 'GET', p);
-      expect(r.status).toBe(404);
-      expect(r.body).toEqual({ detail: 'Not Found' });
-    }
+    await expectJson404s(s.url);
   });
 
   it('does not serve files outside the build directory', async () => {
@@ -117,7 +129,7 @@ describe('--mode all without a frontend build', () => {
     const health = (await call(s.url, 'GET', '/health')).body as { frontend: Json };
     expect(health.frontend).toMatchObject({ served: true, present: false });
     expect((await call(s.url, 'GET', '/api/config')).status).toBe(200);
-    expect((await call(s.url, 'GET', '/api/nope')).body).toEqual({ detail: 'Not Found' });
+    await expectJson404s(s.url);
   });
 });
 
@@ -128,6 +140,7 @@ describe('--mode api', () => {
     expect((await call(s.url, 'GET', '/health')).body).toEqual({ status: true, frontend: { served: false } });
     expect((await call(s.url, 'GET', '/api/config')).status).toBe(200);
     expect(s.output()).not.toContain('frontend build not found');
+    await expectJson404s(s.url);
   });
 });
 
@@ -145,6 +158,8 @@ describe('--mode frontend', () => {
     // /health comes from the backend, which serves no frontend.
     expect((await call(fe.url, 'GET', '/health')).body).toMatchObject({ frontend: { served: false } });
     expect((await call(fe.url, 'GET', '/ollama/api/tags')).status).toBe(401);
+    // Unknown API paths are the backend's JSON 404, never the build's index.html.
+    await expectJson404s(fe.url);
   });
 });
 
@@ -163,12 +178,14 @@ describe('CORS_ALLOW_ORIGIN', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('* allows any origin without credentials, and warns', async () => {
-    const s = await serve({ CORS_ALLOW_ORIGIN: '*' });
+  it('* allows any origin without credentials, and warns (LOG_LEVEL=warn keeps warnings, drops info)', async () => {
+    const s = await serve({ CORS_ALLOW_ORIGIN: '*', LOG_LEVEL: 'warn' });
     const r = await call(s.url, 'GET', '/api/config', { headers: { origin: 'http://anything.example' } });
     expect(r.headers.get('access-control-allow-origin')).toBe('*');
     expect(r.headers.get('access-control-allow-credentials')).toBeNull();
     expect(s.logs().some((l) => l.level === 40 && String(l.msg).includes('CORS_ALLOW_ORIGIN=*'))).toBe(true);
+    // LOG_LEVEL sets the level: no "listening"/"ready"/request lines (info) at warn.
+    expect(s.logs().filter((l) => (l.level as number) < 40)).toEqual([]);
   });
 });
 
@@ -183,6 +200,9 @@ describe('startup errors', () => {
       /^webui: WEBUI_MANAGED_SETTINGS: "PORT" is not a runtime-changeable setting/,
     ],
     [{ DEFAULT_USER_ROLE: 'root' }, /^webui: DEFAULT_USER_ROLE: expected one of pending, user, admin/],
+    // Open WebUI silently falls back to 300 here; we stop.
+    [{ AIOHTTP_CLIENT_TIMEOUT: '5m' }, /^webui: AIOHTTP_CLIENT_TIMEOUT: expected a number of seconds/],
+    [{ LOG_LEVEL: 'verbose' }, /^webui: LOG_LEVEL: expected one of/],
   ])('%o stops with one line naming the variable and exit code 2', async (env, line) => {
     const r = await runToExit({ DATA_DIR: dir('webui-bad-'), ...env });
     expect(r.code).toBe(2);
@@ -203,16 +223,29 @@ describe('startup errors', () => {
     expect((await runToExit({}, ['start'])).code).toBe(2);
   });
 
-  it('keeps the generated secret key in DATA_DIR with mode 0600 and never logs it', async () => {
+  it('generates the secret key once into DATA_DIR (mode 0600), reuses it after a restart, never logs it', async () => {
     const data = dir('webui-key-');
-    const s = await spawnServer({ env: { DATA_DIR: data } });
-    servers.push(s);
+    const s = await spawnServer({ env: { DATA_DIR: data, FRONTEND_BUILD_DIR: data } });
     const { readFileSync, statSync } = await import('node:fs');
     const file = path.join(data, '.webui_secret_key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const key = readFileSync(file, 'utf8').trim();
     expect(key.length).toBeGreaterThanOrEqual(32);
-    expect(s.output()).not.toContain(key);
+    const signup = await call(s.url, 'POST', '/api/v1/auths/signup', {
+      body: { name: 'A', email: 'a@example.com', password: 'a-long-password' },
+    });
+    const token = (signup.body as { token: string }).token;
+    const firstOutput = s.output();
+    expect(firstOutput).toContain('generated a new WEBUI_SECRET_KEY');
+    await s.stop();
+
+    const again = await spawnServer({ env: { DATA_DIR: data, FRONTEND_BUILD_DIR: data } });
+    servers.push(again);
+    expect(readFileSync(file, 'utf8').trim()).toBe(key);
+    expect(again.output()).not.toContain('generated a new WEBUI_SECRET_KEY');
+    // The session signed before the restart still verifies: same key.
+    expect((await call(again.url, 'GET', '/api/v1/auths/', { token })).status).toBe(200);
+    for (const out of [firstOutput, again.output()]) expect(out).not.toContain(key);
   });
 });
 
