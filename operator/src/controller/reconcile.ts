@@ -186,41 +186,49 @@ export class Reconciler {
 
     const observed = new Map<string, KubernetesObject>();
     const created: string[] = [];
-    for (const obj of desired.apply) {
-      const kind = obj.kind as ChildKind;
-      const childName = obj.metadata?.name ?? '';
-      const live = cache.child(kind, namespace, childName);
-      const stamped = stampApplied(obj);
-      const recentKey = `${kind}/${namespace}/${childName}`;
-      const recent = this.recentApplies.get(recentKey);
-      const liveRv = live?.metadata?.resourceVersion ?? '';
-      if (recent && recent.before === liveRv && recent.hash === appliedHash(stamped)) {
-        // The watch has not delivered our last apply yet; it was this very object.
-        observed.set(`${kind}/${childName}`, recent.result);
-        continue;
-      }
-      if (recent) this.recentApplies.delete(recentKey);
-      if (!needsApply(stamped, live)) {
-        if (live) observed.set(`${kind}/${childName}`, live);
-        continue;
-      }
-      try {
-        if (kind === 'Deployment' && needsRecreateSwitch(stamped, live)) {
-          await api.switchToRecreate(namespace, childName);
+    // Children are independent (a pod waits for a missing Secret or claim), so they are
+    // applied in parallel; results are collected in render order to keep events stable.
+    const outcomes = await Promise.all(
+      desired.apply.map(async (obj) => {
+        const kind = obj.kind as ChildKind;
+        const childName = obj.metadata?.name ?? '';
+        const live = cache.child(kind, namespace, childName);
+        const stamped = stampApplied(obj);
+        const recentKey = `${kind}/${namespace}/${childName}`;
+        const recent = this.recentApplies.get(recentKey);
+        const liveRv = live?.metadata?.resourceVersion ?? '';
+        if (recent && recent.before === liveRv && recent.hash === appliedHash(stamped)) {
+          // The watch has not delivered our last apply yet; it was this very object.
+          return { kind, childName, observed: recent.result };
         }
-        const result = await api.apply(stamped);
-        this.recentApplies.set(recentKey, { hash: appliedHash(stamped) ?? '', before: liveRv, result });
-        observed.set(`${kind}/${childName}`, result);
-        log.info({ webui: `${namespace}/${name}`, kind, name: childName, created: !live }, 'applied');
-        if (!live) created.push(`${kind} ${childName}`);
-        else if (kind === 'Deployment') await this.deploymentEvents(w, stamped, live);
-      } catch (e) {
-        const f = apiFailure(e);
-        const msg = `apply ${kind} ${childName}: ${f.message}`;
-        errors.push(msg);
-        if (live) observed.set(`${kind}/${childName}`, live);
-        log.warn({ webui: `${namespace}/${name}`, code: f.code }, msg);
-        await this.event(w, 'Warning', 'ApplyFailed', msg);
+        if (recent) this.recentApplies.delete(recentKey);
+        if (!needsApply(stamped, live)) return { kind, childName, observed: live };
+        try {
+          if (kind === 'Deployment' && needsRecreateSwitch(stamped, live)) {
+            await api.switchToRecreate(namespace, childName);
+          }
+          const result = await api.apply(stamped);
+          this.recentApplies.set(recentKey, { hash: appliedHash(stamped) ?? '', before: liveRv, result });
+          log.info({ webui: `${namespace}/${name}`, kind, name: childName, created: !live }, 'applied');
+          return { kind, childName, observed: result, applied: { stamped, live } };
+        } catch (e) {
+          const f = apiFailure(e);
+          log.warn(
+            { webui: `${namespace}/${name}`, code: f.code },
+            `apply ${kind} ${childName}: ${f.message}`,
+          );
+          return { kind, childName, observed: live, error: `apply ${kind} ${childName}: ${f.message}` };
+        }
+      }),
+    );
+    for (const o of outcomes) {
+      if (o.observed) observed.set(`${o.kind}/${o.childName}`, o.observed);
+      if (o.error) {
+        errors.push(o.error);
+        await this.event(w, 'Warning', 'ApplyFailed', o.error);
+      } else if (o.applied && !o.applied.live) created.push(`${o.kind} ${o.childName}`);
+      else if (o.applied?.live && o.kind === 'Deployment') {
+        await this.deploymentEvents(w, o.applied.stamped, o.applied.live);
       }
     }
     for (const p of desired.prune) {
