@@ -1,12 +1,13 @@
 /**
- * The /ollama proxy inside the real `webui serve` process (SQLite), with real
- * accounts and tokens, against the fake Ollama; and `--mode frontend`
+ * The /ollama proxy inside the real `webui serve` process, on SQLite and on a
+ * real Postgres (sessions and the saved connection settings live there), with
+ * real accounts and tokens, against the fake Ollama; and `--mode frontend`
  * forwarding a stream through a second process.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../../../../test/fake-ollama/fake-ollama.ts';
-import { call } from '../testing/backends.ts';
+import { call, type DbBackend, postgresBackend } from '../testing/backends.ts';
 import { type ServerProcess, spawnServer, tempDir } from '../testing/server-process.ts';
 
 const SECRET = 'ollama-proxy-integration-secret-0123456789';
@@ -14,11 +15,13 @@ const PASSWORD = 'correct horse battery';
 const data = tempDir('webui-ollama-int-');
 const noFrontend = tempDir('webui-ollama-nofe-');
 
+type Tokens = Record<'admin' | 'user' | 'pending', string>;
+
 let fake: FakeOllama;
 let second: FakeOllama;
 let api: ServerProcess;
 let frontend: ServerProcess;
-const tokens: Record<'admin' | 'user' | 'pending', string> = { admin: '', user: '', pending: '' };
+let tokens: Tokens;
 
 async function closedLoopbackPort(): Promise<number> {
   const srv = net.createServer();
@@ -28,19 +31,19 @@ async function closedLoopbackPort(): Promise<number> {
   return port;
 }
 
-beforeAll(async () => {
-  fake = await startFakeOllama({ slowTokenDelayMs: 60_000 });
-  second = await startFakeOllama({ models: [{ name: 'mistral:7b', kind: 'normal' }] });
-  api = await spawnServer({
+/** An API-mode server on `dbEnv` with an admin, a user and a pending account. */
+async function startApi(dbEnv: Record<string, string>): Promise<{ api: ServerProcess; tokens: Tokens }> {
+  const api = await spawnServer({
     args: ['serve', '--mode', 'api'],
     env: {
       WEBUI_SECRET_KEY: SECRET,
-      DATA_DIR: data.dir,
       FRONTEND_BUILD_DIR: noFrontend.dir,
       OLLAMA_BASE_URL: fake.url,
       WEBUI_MANAGED_SETTINGS: 'ENABLE_OLLAMA_API',
+      ...dbEnv,
     },
   });
+  const tokens: Tokens = { admin: '', user: '', pending: '' };
   const signup = await call(api.url, 'POST', '/api/v1/auths/signup', {
     body: { name: 'Admin', email: 'admin@example.com', password: PASSWORD },
   });
@@ -56,6 +59,13 @@ beforeAll(async () => {
     });
     tokens[role] = (signin.body as { token: string }).token;
   }
+  return { api, tokens };
+}
+
+beforeAll(async () => {
+  fake = await startFakeOllama({ slowTokenDelayMs: 60_000 });
+  second = await startFakeOllama({ models: [{ name: 'mistral:7b', kind: 'normal' }] });
+  ({ api, tokens } = await startApi({ DATA_DIR: data.dir }));
   frontend = await spawnServer({
     args: ['serve', '--mode', 'frontend'],
     env: { BACKEND_URL: api.url, FRONTEND_BUILD_DIR: noFrontend.dir, DATA_DIR: data.dir },
@@ -75,7 +85,13 @@ afterAll(async () => {
 const chatBody = (model: string, extra: object = {}) =>
   JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
 
-describe('/ollama in the real server', () => {
+function realServerTests(server: () => { api: ServerProcess; tokens: Tokens }, seed: number): void {
+  let api: ServerProcess;
+  let tokens: Tokens;
+  beforeAll(() => {
+    ({ api, tokens } = server());
+  });
+
   it('enforces the auth levels with real sessions', async () => {
     expect((await call(api.url, 'GET', '/ollama/api/tags')).status).toBe(401);
     expect((await call(api.url, 'GET', '/ollama/api/tags', { token: tokens.pending })).status).toBe(403);
@@ -96,7 +112,7 @@ describe('/ollama in the real server', () => {
     const res = await fetch(`${api.url}/ollama/api/chat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
-      body: chatBody('slow', { options: { seed: 7001 } }),
+      body: chatBody('slow', { options: { seed } }),
       signal: ac.signal,
     });
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
@@ -105,7 +121,7 @@ describe('/ollama in the real server', () => {
       message: { content: 'Hello' },
     });
     const upstream = await fake.waitFor(
-      (r) => (r.body as { options?: { seed?: number } }).options?.seed === 7001,
+      (r) => (r.body as { options?: { seed?: number } }).options?.seed === seed,
     );
     expect(upstream.finished).toBe(false);
     expect(upstream.headers.authorization).toBeUndefined();
@@ -161,6 +177,24 @@ describe('/ollama in the real server', () => {
       body: { OLLAMA_BASE_URLS: [fake.url] },
     });
   });
+}
+
+describe('/ollama in the real server on sqlite', () => {
+  realServerTests(() => ({ api, tokens }), 7001);
+});
+
+describe('/ollama in the real server on postgres', () => {
+  // Postgres is required, not optional: startPostgres() fails with a clear message when it is missing.
+  const backend: DbBackend = postgresBackend();
+  let pg: { api: ServerProcess; tokens: Tokens };
+  beforeAll(async () => {
+    pg = await startApi(await backend.fresh());
+  });
+  afterAll(async () => {
+    await pg?.api.stop();
+    await backend.cleanup();
+  });
+  realServerTests(() => pg, 7101);
 });
 
 describe('--mode frontend forwarding', () => {
