@@ -12,6 +12,7 @@
 //
 // Usage: node bench/operator-scale.ts [--count 100,1000] [--steady-seconds 300]
 //          [--controller-manager] [--no-leader-election] [--json out.json]
+//          [--concurrency N] [--node-options '...']   (passed to the operator process)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -36,6 +37,8 @@ export interface OperatorScaleOptions {
   /** Also run kube-controller-manager (Deployments get ReplicaSets and Pods); default off. */
   controllerManager?: boolean;
   leaderElection?: boolean;
+  /** Extra environment for the operator process (e.g. RECONCILE_CONCURRENCY, NODE_OPTIONS). */
+  operatorEnv?: Record<string, string>;
   /** Give up waiting for convergence after this long (default 10 min). */
   convergeTimeoutMs?: number;
   log?: (line: string) => void;
@@ -45,6 +48,7 @@ export interface OperatorScaleResult {
   count: number;
   controllerManager: boolean;
   leaderElection: boolean;
+  operatorEnv: Record<string, string>;
   /** Time to create all N WebUI objects (the client side). */
   createMs: number;
   /** From the first create to every child existing and every status written. */
@@ -66,6 +70,11 @@ export interface OperatorScaleResult {
   reconcileErrors: number;
   reconcileP50Ms: number | undefined;
   reconcileP99Ms: number | undefined;
+  /** V8 heap in use at the end (from the operator's /metrics). */
+  heapUsedMb: number;
+  /** Peaks sampled every 2 s from /metrics while converging: V8 heap size and external (Buffer) memory. */
+  peakHeapTotalMb: number;
+  peakExternalMb: number;
 }
 
 /** histogram_quantile over the cumulative buckets of one histogram, summed over labels. */
@@ -103,6 +112,11 @@ function sumCounter(metricsText: string, name: string, labelFilter = ''): number
   return sum;
 }
 
+function sumGauge(metricsText: string, name: string): number {
+  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metricsText);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : Number.NaN;
@@ -127,7 +141,12 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
   const steadyWindowSec = opts.steadyWindowSec ?? 300;
   const controllerManager = opts.controllerManager ?? false;
   const leaderElection = opts.leaderElection ?? true;
-  const cp = await startControlPlane({ auditLog: true, controllerManager });
+  const cp = await startControlPlane({
+    auditLog: true,
+    controllerManager,
+    // Two Services per WebUI: the harness's /24 Service range holds only 254.
+    extraApiServerArgs: ['--service-cluster-ip-range=10.96.0.0/16'],
+  });
   const ollama = await startFakeOllama({ host: '127.0.0.1', record: false });
   try {
     await installCrd(cp);
@@ -135,9 +154,20 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
     const crs = cp.kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
     const core = cp.kubeConfig.makeApiClient(CoreV1Api);
-    const op = await startOperator(cp, { name: 'bench', leaderElection });
+    const operatorEnv = opts.operatorEnv ?? {};
+    const op = await startOperator(cp, { name: 'bench', leaderElection, env: operatorEnv });
     log(`operator-scale N=${count}: control plane and operator up`);
 
+    const peaks = { heapTotal: 0, external: 0 };
+    const sampler = setInterval(() => {
+      op.metricsText().then(
+        (t) => {
+          peaks.heapTotal = Math.max(peaks.heapTotal, sumGauge(t, 'nodejs_heap_size_total_bytes') || 0);
+          peaks.external = Math.max(peaks.external, sumGauge(t, 'nodejs_external_memory_bytes') || 0);
+        },
+        () => {},
+      );
+    }, 2_000);
     const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
     const t0 = performance.now();
     const startedAt = Date.now();
@@ -186,6 +216,7 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
       }
       await sleep(1_000);
     }
+    clearInterval(sampler);
     log(`converged in ${Math.round(convergedMs)} ms`);
 
     // Let the queue drain the tail of owned-object events before opening the window.
@@ -215,6 +246,7 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
       count,
       controllerManager,
       leaderElection,
+      operatorEnv,
       createMs: Math.round(createMs),
       convergedMs: Math.round(convergedMs),
       peakRssMb: Math.round(procStatusKb(op.proc.pid, 'VmHWM') / 102.4) / 10,
@@ -228,6 +260,9 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
       reconcileErrors: sumCounter(metrics, 'webui_operator_reconcile_total', 'result="error"'),
       reconcileP50Ms: p50 === undefined ? undefined : Math.round(p50 * 10_000) / 10,
       reconcileP99Ms: p99 === undefined ? undefined : Math.round(p99 * 10_000) / 10,
+      heapUsedMb: Math.round(sumGauge(metrics, 'nodejs_heap_size_used_bytes') / 104_857.6) / 10,
+      peakHeapTotalMb: Math.round(peaks.heapTotal / 104_857.6) / 10,
+      peakExternalMb: Math.round(peaks.external / 104_857.6) / 10,
     };
     await op.stop();
     return result;
@@ -245,6 +280,8 @@ async function main(): Promise<void> {
       'controller-manager': { type: 'boolean', default: false },
       'no-leader-election': { type: 'boolean', default: false },
       json: { type: 'string' },
+      concurrency: { type: 'string' },
+      'node-options': { type: 'string' },
     },
   });
   const counts = values.count.split(',').map((s) => Number.parseInt(s, 10));
@@ -263,6 +300,10 @@ async function main(): Promise<void> {
         steadyWindowSec,
         controllerManager: values['controller-manager'],
         leaderElection: !values['no-leader-election'],
+        operatorEnv: {
+          ...(values.concurrency ? { RECONCILE_CONCURRENCY: values.concurrency } : {}),
+          ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+        },
       }),
     );
     console.log(JSON.stringify(results.at(-1)));
