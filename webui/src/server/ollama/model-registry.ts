@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { HttpError, notFound } from '../http-error.ts';
 import type { Connection } from './connections.ts';
+import { withoutCredentials } from './upstream-errors.ts';
 
 /** One model of the merged list: Ollama's own fields plus the connections that host it. */
 export interface MergedModel {
@@ -129,11 +130,9 @@ export class ModelRegistry {
       } else {
         const detail = r.reason instanceof Error ? r.reason.message : String(r.reason);
         const status = r.reason instanceof HttpError ? r.reason.status : 502;
-        errors.push({ url_idx: conn.idx, url: conn.url, status, detail });
-        this.#logger.warn(
-          { url_idx: conn.idx, url: conn.url, detail },
-          'Ollama connection could not be listed',
-        );
+        const url = withoutCredentials(conn.url);
+        errors.push({ url_idx: conn.idx, url, status, detail });
+        this.#logger.warn({ url_idx: conn.idx, url, detail }, 'Ollama connection could not be listed');
       }
     });
     return { models: mergeTags(lists), errors };

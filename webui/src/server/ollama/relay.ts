@@ -2,7 +2,12 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { endToEndHeaders } from '../forward/hop-by-hop.ts';
 import { HttpError } from '../http-error.ts';
-import { ClientGoneError, UpstreamTimeoutError, UpstreamUnreachableError } from './upstream-errors.ts';
+import {
+  ClientGoneError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+  withoutCredentials,
+} from './upstream-errors.ts';
 import {
   callUpstream,
   readUpstreamBody,
@@ -153,8 +158,11 @@ export async function relay(ctx: Context, res: UpstreamResponse, opts: RelayOpti
     const message =
       err instanceof UpstreamTimeoutError
         ? err.message
-        : `Ollama at ${opts.url} broke off the stream: ${err.message}`;
-    logger.warn({ route: opts.label, url: opts.url, reason: message }, 'Ollama stream cut');
+        : `Ollama at ${withoutCredentials(opts.url)} broke off the stream: ${err.message}`;
+    logger.warn(
+      { route: opts.label, url: withoutCredentials(opts.url), reason: message },
+      'Ollama stream cut',
+    );
     if (!opts.streaming) {
       // A JSON body cannot be repaired; a cut connection tells the client it is incomplete.
       client.destroy();

@@ -35,6 +35,7 @@ import {
   openaiChatBody,
   verifyBody,
 } from './schemas.ts';
+import { withoutCredentials } from './upstream-errors.ts';
 import { callUpstream, type UpstreamTimeouts } from './upstream-request.ts';
 
 type Ctx = Context & { state: AppState };
@@ -507,8 +508,9 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       else {
         const detail = r.reason instanceof Error ? r.reason.message : String(r.reason);
         const status = r.reason instanceof HttpError ? r.reason.status : 502;
-        errors.push({ url_idx: c.idx, url: c.url, status, detail });
-        logger.warn({ url_idx: c.idx, url: c.url, path, detail }, 'Ollama connection failed');
+        const url = withoutCredentials(c.url);
+        errors.push({ url_idx: c.idx, url, status, detail });
+        logger.warn({ url_idx: c.idx, url, path, detail }, 'Ollama connection failed');
       }
     });
     return { values, errors };

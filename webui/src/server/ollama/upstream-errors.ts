@@ -13,12 +13,20 @@ const TIMEOUT_ENV: Record<TimeoutKind, string> = {
   modelList: 'AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST',
 };
 
+/**
+ * The URL as clients and logs may see it: Basic-auth credentials in it
+ * (http://user:pass@host) become `***`. They are still sent upstream.
+ */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+}
+
 /** No TCP connection (refused, DNS, unroutable, connect timeout, reset before any answer). */
 export class UpstreamUnreachableError extends Error {
   readonly url: string;
   readonly reason: string;
   constructor(url: string, cause: string) {
-    super(`Ollama unreachable at ${url}: ${cause}${loopbackHint(url)}`);
+    super(`Ollama unreachable at ${withoutCredentials(url)}: ${cause}${loopbackHint(url)}`);
     this.name = 'UpstreamUnreachableError';
     this.url = url;
     this.reason = cause;
@@ -35,7 +43,7 @@ export class UpstreamTimeoutError extends Error {
         : kind === 'modelList'
           ? `did not answer within ${seconds} s`
           : `did not finish its response within ${seconds} s`;
-    super(`Ollama at ${url} ${what} (${TIMEOUT_ENV[kind]})`);
+    super(`Ollama at ${withoutCredentials(url)} ${what} (${TIMEOUT_ENV[kind]})`);
     this.name = 'UpstreamTimeoutError';
     this.kind = kind;
     this.url = url;
