@@ -1,10 +1,11 @@
 /**
  * Contract test: the real `webui serve` process, started with exactly the
- * command, args and env of the rendered backend Deployment, honours them.
+ * command, args and env of the rendered backend (and frontend) Deployment, honours them.
  * Mapping from pod to process (nothing else is changed):
  * - command `webui` (the image entrypoint) → `node webui/bin/webui.ts`;
  * - secretKeyRef values are resolved from the rendered Secret;
- * - the /data volume → a temp dir; PORT/HOST → a free 127.0.0.1 port.
+ * - the /data volume → a temp dir; PORT/HOST → a free 127.0.0.1 port;
+ * - the frontend's BACKEND_URL (the backend Service) → the backend process.
  */
 import type { V1Container, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { call } from '../../webui/src/server/testing/backends.ts';
 import { type ServerProcess, spawnServer, tempDir } from '../../webui/src/server/testing/server-process.ts';
 import { defaultSpec, type WebUI, type WebUISpecInput } from '../src/api/v1alpha1/webui.ts';
 import { DATA_DIR, ENTRYPOINT, renderBackend } from '../src/render/backend.ts';
+import { backendServiceUrl, renderFrontend } from '../src/render/frontend.ts';
 import { renderSecretKeySecret } from '../src/render/secret-key.ts';
 
 const ADMIN = { name: 'Ada', email: 'ada@example.com', password: 'correct horse battery' };
@@ -134,6 +136,20 @@ describe('the rendered backend pod, run as a process', () => {
     });
     expect(hung.status).toBe(504);
     expect(hung.text).toContain('AIOHTTP_CLIENT_TIMEOUT');
+
+    // The rendered frontend, with BACKEND_URL (the backend Service) mapped to this backend.
+    const fd = renderFrontend(webui(base()), { defaultImage: 'img', secretDigests: {} });
+    const fc = fd.spec?.template.spec?.containers[0];
+    if (!fc) throw new Error('no frontend container');
+    expect(fc.command).toEqual([ENTRYPOINT]);
+    const { PORT: _p, HOST: _h, ...fenv } = podEnv(fc, []);
+    expect(fenv.BACKEND_URL).toBe(backendServiceUrl(webui(base())));
+    const f = await spawnServer({ env: { ...fenv, BACKEND_URL: s.url }, args: fc.args ?? [] });
+    running.push(f);
+    expect((await call(f.url, 'GET', fc.readinessProbe?.httpGet?.path ?? '?')).status).toBe(200);
+    const viaFrontend = await call(f.url, 'GET', '/api/v1/auths/admin/config', { token: adminToken });
+    expect(viaFrontend.body).toMatchObject({ ENABLE_SIGNUP: false });
+    await stop(f);
     await stop(s);
   });
 

@@ -53,15 +53,16 @@ export function renderFrontend(w: WebUI, ctx: RenderContext): V1Deployment {
               ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
               env,
               ...(resources ? { resources } : {}),
-              // /health is forwarded to the backend: fine for readiness, but liveness must
-              // not restart frontends because the backend is down, so it only checks the socket.
+              // In frontend mode /health is forwarded to the backend while /ready is answered
+              // locally: a backend outage must neither restart nor unroute the frontends (they
+              // keep serving the app, which shows the error).
               livenessProbe: {
                 tcpSocket: { port: 'http' },
                 periodSeconds: 10,
                 failureThreshold: 3,
                 timeoutSeconds: 3,
               },
-              readinessProbe: httpProbe('/health', 5, 3),
+              readinessProbe: httpProbe('/ready', 5, 3),
               securityContext: containerSecurityContext,
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
             },

@@ -184,6 +184,9 @@ describe('frontend Deployment', () => {
     expect(c.args).toEqual(['serve', '--mode', 'frontend']);
     expect(envMap(c.env ?? []).BACKEND_URL).toBe('http://chat-backend.team-a.svc:8080');
     expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
+    // Probes that do not depend on the backend.
+    expect(c.readinessProbe?.httpGet?.path).toBe('/ready');
+    expect(c.livenessProbe?.tcpSocket?.port).toBe('http');
   });
 });
 
