@@ -165,8 +165,9 @@ export class Reconciler {
     // a key that exists must never be replaced.
     let existingKey: Record<string, string> | undefined;
     if (managesSecretKey(w)) {
-      const cached = cache.child('Secret', namespace, names.secretKey(w)) as V1Secret | undefined;
-      const live = cached ?? (await api.readSecret(namespace, names.secretKey(w)));
+      const cachedSecret = cache.child('Secret', namespace, names.secretKey(w)) as V1Secret | undefined;
+      // A failed read throws (and retries later): never generate a key on uncertainty.
+      const live = cachedSecret ?? (await api.readSecret(namespace, names.secretKey(w)));
       const kept = secretValue(live, SECRET_KEY_KEY);
       const value =
         kept ?? Buffer.from((this.deps.generateSecretKey ?? generateSecretKey)()).toString('base64');
