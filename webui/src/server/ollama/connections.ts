@@ -1,6 +1,7 @@
 import { ollamaUrlsFromEnv } from '../../contract/env.ts';
 import { badRequest } from '../http-error.ts';
 import type { RuntimeConfig } from '../types.ts';
+import { withoutCredentials } from './upstream-errors.ts';
 import type { UpstreamTimeouts } from './upstream-request.ts';
 
 /** One configured Ollama server. `idx` is its position in OLLAMA_BASE_URLS (the `url_idx`). */
@@ -41,7 +42,8 @@ export function connectionAt(connections: readonly Connection[], raw: string): C
       `url_idx ${idx} is out of range: ${connections.length} Ollama connection(s) are configured (0..${connections.length - 1})`,
     );
   }
-  if (!conn.enabled) throw badRequest(`Ollama connection ${idx} (${conn.url}) is disabled`);
+  if (!conn.enabled)
+    throw badRequest(`Ollama connection ${idx} (${withoutCredentials(conn.url)}) is disabled`);
   return conn;
 }
 
