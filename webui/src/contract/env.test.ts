@@ -1,6 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { EnvError, formatEnv, readEnv } from './env.ts';
 
+describe('defaults (issue 3 and Open WebUI)', () => {
+  it('serve on 0.0.0.0:8080 with SQLite under ./data, 4w sessions, pending new users, local Ollama', () => {
+    expect(readEnv({})).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: './data',
+      databaseUrl: undefined,
+      corsAllowOrigin: [],
+      jwtExpiresIn: '4w',
+      defaultUserRole: 'pending',
+      enableSignup: true,
+      enablePersistentConfig: true,
+      resetConfigOnStart: false,
+      configResetToken: undefined,
+      managedSettings: [],
+      ollamaBaseUrl: 'http://localhost:11434',
+      ollamaBaseUrls: [],
+    });
+    expect(readEnv({ PORT: '3000', HOST: '127.0.0.1' })).toMatchObject({ port: 3000, host: '127.0.0.1' });
+  });
+
+  it('split OLLAMA_BASE_URLS and CORS_ALLOW_ORIGIN on ";"', () => {
+    const env = readEnv({
+      OLLAMA_BASE_URLS: 'http://a:11434;http://b:11434',
+      CORS_ALLOW_ORIGIN: 'http://localhost:5173;https://app.example.com',
+    });
+    expect(env.ollamaBaseUrls).toEqual(['http://a:11434', 'http://b:11434']);
+    expect(env.corsAllowOrigin).toEqual(['http://localhost:5173', 'https://app.example.com']);
+  });
+});
+
 describe('Ollama timeouts (AIOHTTP_CLIENT_*)', () => {
   it('default to 300 s for a whole response, 10 s for model lists, 5 s to connect, no idle limit', () => {
     const env = readEnv({});
