@@ -58,6 +58,8 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       const r = await call(s.url, 'GET', '/api/config');
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({
+        name: 'WebUI',
+        version: expect.stringMatching(/^\d+\.\d+\.\d+/),
         onboarding: true,
         features: { auth: true, enable_signup: true, enable_login_form: true },
       });
@@ -73,7 +75,10 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
         name: ADMIN.name,
         role: 'admin',
       });
-      expect(typeof b.expires_at).toBe('number');
+      // JWT_EXPIRES_IN defaults to 4w.
+      const lifetime = (b.expires_at as number) - Date.now() / 1000;
+      expect(lifetime).toBeGreaterThan(28 * 86400 - 3600);
+      expect(lifetime).toBeLessThanOrEqual(28 * 86400);
       expect(b.permissions).toBeTypeOf('object');
       adminToken = b.token as string;
       adminId = b.id as string;
@@ -664,6 +669,12 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
     it('with a token: resets once, keeps users and chats, keeps signup closed, and records the token', async () => {
       const s = await start(dbEnv, { RESET_CONFIG_ON_START: 'true', CONFIG_RESET_TOKEN: 'rollout-1' });
       expect(await showAdmin(s)).toBe(true);
+      // The reset ran before the settings were loaded: the first load already saw nothing saved.
+      const loaded = s.logs().find((l) => String(l.msg).startsWith('effective settings')) as {
+        settings: Record<string, { source: string }>;
+      };
+      expect(loaded.settings.SHOW_ADMIN_DETAILS?.source).toBe('default');
+      expect(loaded.settings.ENABLE_SIGNUP?.source).toBe('default');
       const cfg = (await call(s.url, 'GET', '/api/v1/auths/admin/config', { token })).body as Json;
       expect(cfg.ENABLE_SIGNUP).toBe(false);
       expect(cfg.CONFIG_RESET).toMatchObject({ token: 'rollout-1', applied_at: expect.any(Number) });

@@ -140,6 +140,11 @@ describe('--mode api', () => {
     expect((await call(s.url, 'GET', '/health')).body).toEqual({ status: true, frontend: { served: false } });
     expect((await call(s.url, 'GET', '/api/config')).status).toBe(200);
     expect(s.output()).not.toContain('frontend build not found');
+    // HOST and PORT are where it listens.
+    expect(s.logs().find((l) => l.msg === 'listening')).toMatchObject({
+      mode: 'api',
+      address: `127.0.0.1:${s.port}`,
+    });
     await expectJson404s(s.url);
   });
 });
@@ -242,6 +247,8 @@ describe('startup errors', () => {
     const again = await spawnServer({ env: { DATA_DIR: data, FRONTEND_BUILD_DIR: data } });
     servers.push(again);
     expect(readFileSync(file, 'utf8').trim()).toBe(key);
+    // SQLite is a file under DATA_DIR.
+    expect(statSync(path.join(data, 'webui.db')).isFile()).toBe(true);
     expect(again.output()).not.toContain('generated a new WEBUI_SECRET_KEY');
     // The session signed before the restart still verifies: same key.
     expect((await call(again.url, 'GET', '/api/v1/auths/', { token })).status).toBe(200);
