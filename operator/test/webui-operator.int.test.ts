@@ -374,6 +374,21 @@ describe('validation', () => {
   });
 });
 
+describe('kubectl', () => {
+  it('explains fields with the CRD descriptions', () => {
+    const kubectl = join(ROOT, 'bin', 'kubectl');
+    const explain = (field: string) => {
+      const r = spawnSync(kubectl, ['--kubeconfig', cp.kubeconfigPath, 'explain', field], {
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.replace(/\s+/g, ' '); // kubectl wraps long lines
+    };
+    expect(explain('webui.spec.ollama.baseUrl')).toContain('localhost inside a pod is the pod itself');
+    expect(explain('wui.spec.persistence.retainOnDelete')).toContain('re-created WebUI with the same name');
+  });
+});
+
 describe('examples', () => {
   it('are accepted by the API server as they are (server-side dry run)', async () => {
     const dir = join(ROOT, 'examples');
