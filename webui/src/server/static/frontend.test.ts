@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheControlFor, isApiPath } from './frontend.ts';
+import { DEFAULT_OUT_DIR } from '../../../scripts/build-frontend.ts';
+import { cacheControlFor, frontendStatus, isApiPath } from './frontend.ts';
 
 describe('static frontend rules', () => {
   it('never treats API paths as SPA routes', () => {
@@ -14,5 +16,11 @@ describe('static frontend rules', () => {
     expect(cacheControlFor('/b/chunk.4f3a2b1c9d.css')).toContain('immutable');
     expect(cacheControlFor('/b/favicon.png')).not.toContain('immutable');
     expect(cacheControlFor('/b/app.js')).not.toContain('immutable');
+  });
+
+  it("FRONTEND_BUILD_DIR defaults to the frontend build's output, wherever the server is started", () => {
+    expect(frontendStatus(undefined).dir).toBe(path.resolve(DEFAULT_OUT_DIR));
+    expect(frontendStatus('/srv/fe').dir).toBe('/srv/fe');
+    expect(frontendStatus('/nonexistent-build-dir').present).toBe(false);
   });
 });
