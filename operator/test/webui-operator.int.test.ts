@@ -187,6 +187,13 @@ describe('a WebUI', () => {
       startFrontend?.metadata?.generation,
     );
     await readyWebUI('alpha');
+    // The pods really rolled: the running backend pod carries the new hash.
+    const pods = await c.core.listNamespacedPod({
+      namespace: NS,
+      labelSelector: 'app.kubernetes.io/instance=alpha,app.kubernetes.io/component=backend',
+    });
+    const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(live.map((p) => p.metadata?.annotations?.['webui.dev/config-hash'])).toEqual([hash(rolled)]);
   });
 
   it('runs a config reset once per token and records it in status', async () => {
