@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { MikroORM } from '@mikro-orm/core';
+import type { EventArgs, EventSubscriber, FlushEventArgs, MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
-import { entities } from './entities.ts';
+import { entities, UserEntity, type UserRow } from './entities.ts';
 import { type Dialect, migrationsList } from './migrations.ts';
 
 export interface Database {
@@ -26,6 +26,12 @@ export interface DatabaseOptions {
   /** DATABASE_URL; undefined means SQLite under dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * Told the id of every user row this process updates or deletes through the
+   * ORM, so caches of it (the session user cache) can drop it. Called right
+   * after the statement and again once the flush has committed.
+   */
+  onUserChanged?: (id: string) => void;
 }
 
 /** Where SQLite lives: `sqlite:///abs/path.db`, `sqlite://rel/path.db`, or DATA_DIR/webui.db. */
@@ -33,6 +39,60 @@ export function sqlitePath(opts: DatabaseOptions): string {
   if (opts.databaseUrl?.startsWith('sqlite://'))
     return path.resolve(opts.databaseUrl.slice('sqlite://'.length));
   return path.resolve(opts.dataDir, 'webui.db');
+}
+
+/** Reports changed and deleted user rows; see DatabaseOptions.onUserChanged. */
+export class UserChangeSubscriber implements EventSubscriber<UserRow> {
+  readonly #notify: (id: string) => void;
+  /** Ids changed by each EntityManager's flush, to report again once committed. */
+  readonly #pending = new Map<object, Set<string>>();
+
+  constructor(notify: (id: string) => void) {
+    this.#notify = notify;
+  }
+
+  getSubscribedEntities() {
+    return [UserEntity];
+  }
+
+  afterUpdate(args: EventArgs<UserRow>): void {
+    this.#changed(args);
+  }
+
+  afterUpsert(args: EventArgs<UserRow>): void {
+    this.#changed(args);
+  }
+
+  afterDelete(args: EventArgs<UserRow>): void {
+    this.#changed(args);
+  }
+
+  // Once more after the commit: a reader on another pooled connection may have
+  // read the old row between the statement and the commit.
+  afterFlush(args: FlushEventArgs): void {
+    const ids = this.#pending.get(args.em);
+    if (ids === undefined || args.em.isInTransaction()) return;
+    this.#pending.delete(args.em);
+    for (const id of ids) this.#notify(id);
+  }
+
+  // An explicit transaction commits after its flushes; report everything pending (extra reports are harmless).
+  afterTransactionCommit(): void {
+    for (const ids of this.#pending.values()) for (const id of ids) this.#notify(id);
+    this.#pending.clear();
+  }
+
+  afterTransactionRollback(): void {
+    this.afterTransactionCommit();
+  }
+
+  #changed(args: EventArgs<UserRow>): void {
+    const id = args.entity.id;
+    const ids = this.#pending.get(args.em) ?? new Set<string>();
+    this.#pending.set(args.em, ids);
+    ids.add(id);
+    this.#notify(id);
+  }
 }
 
 /**
@@ -57,6 +117,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // Our own logger covers what matters; the ORM's query logging could leak values.
     debug: false,
     allowGlobalContext: false,
+    subscribers: opts.onUserChanged === undefined ? [] : [new UserChangeSubscriber(opts.onUserChanged)],
   };
   let orm: MikroORM;
   if (isPostgres) {

@@ -18,7 +18,7 @@ import { systemRouter } from './routes/system.ts';
 import { usersRouter } from './routes/users.ts';
 import type { Services } from './services.ts';
 import { isApiPath, missingFrontendPage, serveFrontend } from './static/frontend.ts';
-import type { AppState } from './types.ts';
+import type { AppState, SessionUser } from './types.ts';
 
 export interface AppParts {
   /** The /ollama proxy router (webui/src/server/ollama/router.ts), when available. */
@@ -70,13 +70,15 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
   app.use(apiGate(svc.lifecycle));
   app.use(configRefresh(svc.config, svc.lifecycle));
   // Only API calls look up the session: static assets and /health never touch the database.
+  // The user is reused for up to a second (auth/session-cache.ts); this process's own changes apply at once.
+  const loadUser = async (id: string): Promise<SessionUser | undefined> => {
+    if (svc.database() === undefined) return undefined;
+    const u = await findUserById(svc.em(), id);
+    return u === null ? undefined : { id: u.id, email: u.email, name: u.name, role: u.role as UserRole };
+  };
   const auth = authenticate({
     secretKey: () => svc.secretKey,
-    async findUser(id) {
-      if (svc.database() === undefined) return undefined;
-      const u = await findUserById(svc.em(), id);
-      return u === null ? undefined : { id: u.id, email: u.email, name: u.name, role: u.role as UserRole };
-    },
+    findUser: (id) => svc.sessionUsers.get(id, loadUser),
   });
   app.use(async (ctx, next) => (isApiPath(ctx.path) ? auth(ctx, next) : next()));
 

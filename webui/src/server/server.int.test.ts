@@ -746,6 +746,24 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       }
       expect(seen).toBe(false);
       expect((await call(b.url, 'POST', '/api/v1/auths/signup', { body: BOB })).status).toBe(403);
+
+      // B reuses a session user for up to SESSION_CACHE_TTL_MS; a role change on A reaches it within that.
+      const added = await call(a.url, 'POST', '/api/v1/auths/add', { token, body: { ...CAROL, role: 'user' } });
+      expect(added.status).toBe(200);
+      const carol = (await call(a.url, 'POST', '/api/v1/auths/signin', { body: CAROL })).body as Json;
+      expect((await call(b.url, 'GET', '/api/v1/chats/', { token: carol.token as string })).status).toBe(200);
+      const demoted = await call(a.url, 'POST', '/api/v1/users/update/role', {
+        token,
+        body: { id: carol.id, role: 'pending' },
+      });
+      expect(demoted.status).toBe(200);
+      const changedAt = Date.now();
+      let status = 200;
+      while (status === 200 && Date.now() - changedAt < 5000) {
+        status = (await call(b.url, 'GET', '/api/v1/chats/', { token: carol.token as string })).status;
+        if (status === 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).toBe(403);
       await stop(a);
       await stop(b);
     });

@@ -3,6 +3,7 @@ import type { ConfigStore } from '../config/store.ts';
 import type { ResolvedEnv, ServeMode } from '../contract/env.ts';
 import type { Database } from '../db/orm.ts';
 import type { RateLimiter } from './auth/rate-limit.ts';
+import type { SessionUserCache } from './auth/session-cache.ts';
 import type { Logger } from './logger.ts';
 import type { FrontendStatus } from './static/frontend.ts';
 
@@ -34,4 +35,6 @@ export interface Services {
   em(): EntityManager;
   database(): Database | undefined;
   signinLimits: { byEmail: RateLimiter; byClient: RateLimiter };
+  /** Signed-in users by id, reused briefly by the session middleware. */
+  sessionUsers: SessionUserCache;
 }

@@ -5,8 +5,10 @@ import { ConfigStore } from '../config/store.ts';
 import { explicitlySet, type ResolvedEnv, type ServeMode } from '../contract/env.ts';
 import type { Database } from '../db/orm.ts';
 import { type AppParts, type BuiltApp, createApp } from './app.ts';
+import { appPath } from './app-root.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
 import { loadOrCreateSecretKey } from './auth/secret-key.ts';
+import { SessionUserCache } from './auth/session-cache.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Lifecycle, Services } from './services.ts';
 import { frontendStatus } from './static/frontend.ts';
@@ -35,7 +37,7 @@ export const SIGNIN_PER_CLIENT = 60;
 
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(appPath('package.json'), 'utf8')) as {
       version?: string;
     };
     return pkg.version ?? '0.0.0';
@@ -98,6 +100,7 @@ export async function startServer(
       byEmail: new RateLimiter({ limit: SIGNIN_PER_EMAIL, windowMs: SIGNIN_WINDOW_MS }),
       byClient: new RateLimiter({ limit: SIGNIN_PER_CLIENT, windowMs: SIGNIN_WINDOW_MS }),
     },
+    sessionUsers: new SessionUserCache(),
   };
 
   const parts = await loadAppParts(mode, env, config, logger);
@@ -126,7 +129,11 @@ export async function startServer(
     try {
       const { openDatabase } = await import('../db/orm.ts');
       const { applyConfigReset } = await import('../db/config-entries.ts');
-      const opened = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
+      const opened = await openDatabase({
+        databaseUrl: env.databaseUrl,
+        dataDir: env.dataDir,
+        onUserChanged: (id) => services.sessionUsers.invalidate(id),
+      });
       // Migrations, then the reset, before any saved setting is read; one replica at a time.
       const prepare = () =>
         opened.withStartupLock(async () => {

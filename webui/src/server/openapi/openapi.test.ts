@@ -3,6 +3,7 @@ import { ConfigStore } from '../../config/store.ts';
 import { explicitlySet, readEnv } from '../../contract/env.ts';
 import { createApp } from '../app.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
+import { SessionUserCache } from '../auth/session-cache.ts';
 import { createLogger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { loadAppParts } from '../start.ts';
@@ -36,6 +37,7 @@ async function build() {
       byEmail: new RateLimiter({ limit: 1, windowMs: 1 }),
       byClient: new RateLimiter({ limit: 1, windowMs: 1 }),
     },
+    sessionUsers: new SessionUserCache(),
   };
   return createApp(svc, await loadAppParts('all', env, config, logger));
 }

@@ -1,10 +1,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
+import { appPath } from '../app-root.ts';
 
 /** The frontend build shipped with this package (webui/frontend-dist), independent of the cwd. */
-export const DEFAULT_FRONTEND_DIR = fileURLToPath(new URL('../../../frontend-dist', import.meta.url));
+export const DEFAULT_FRONTEND_DIR = appPath('webui/frontend-dist');
 
 export interface FrontendStatus {
   dir: string;
