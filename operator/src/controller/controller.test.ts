@@ -42,6 +42,7 @@ describe('WebUIController', () => {
       apply: async (o) => o,
       applyStatus: async () => {},
       readSecret: async () => undefined,
+      read: async () => undefined,
       switchToRecreate: async () => {},
       deleteIngress: async () => {},
       createEvent: async () => {},

@@ -35,6 +35,8 @@ export interface KubeApi {
   /** Server-side apply of status on the /status subresource. */
   applyStatus(w: WebUI, status: WebUIStatus): Promise<void>;
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** Reads a child kind by name (undefined when it does not exist). */
+  read(kind: string, namespace: string, name: string): Promise<KubernetesObject | undefined>;
   /**
    * Switches a Deployment to the Recreate strategy by deleting its defaulted
    * rollingUpdate block (a JSON merge patch): server-side apply cannot remove a
@@ -114,6 +116,29 @@ export function kubeApi(factory: ApiFactory, reportingInstance: string): KubeApi
     async readSecret(namespace, name) {
       try {
         return plain(await core.readNamespacedSecret({ name, namespace }));
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+
+    async read(kind, namespace, name) {
+      const p = { name, namespace };
+      try {
+        switch (kind) {
+          case 'Secret':
+            return plain(await core.readNamespacedSecret(p));
+          case 'PersistentVolumeClaim':
+            return plain(await core.readNamespacedPersistentVolumeClaim(p));
+          case 'Service':
+            return plain(await core.readNamespacedService(p));
+          case 'Deployment':
+            return plain(await apps.readNamespacedDeployment(p));
+          case 'Ingress':
+            return plain(await net.readNamespacedIngress(p));
+          default:
+            throw new Error(`cannot read kind ${kind}`);
+        }
       } catch (e) {
         if (isNotFound(e)) return undefined;
         throw e;

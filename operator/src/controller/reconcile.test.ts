@@ -8,7 +8,12 @@ import { type ChildKind, ReconcileError, Reconciler } from './reconcile.ts';
 /** In-memory API and cache: applies land in the cache, as a watch would deliver them. */
 function world(
   spec: WebUISpecInput,
-  opts: { failKind?: string; apiSecrets?: V1Secret[]; staleCache?: boolean } = {},
+  opts: {
+    failKind?: string;
+    apiSecrets?: V1Secret[];
+    staleCache?: boolean;
+    foreign?: KubernetesObject[];
+  } = {},
 ) {
   const children = new Map<string, KubernetesObject>();
   let rv = 0;
@@ -36,6 +41,12 @@ function world(
     async applyStatus(_w, status: WebUIStatus) {
       writes.push('status');
       if (!opts.staleCache) webui = { ...webui, status: structuredClone(status) };
+    },
+    async read(kind, _ns, name) {
+      return (
+        opts.foreign?.find((o) => o.kind === kind && o.metadata?.name === name) ??
+        children.get(`${kind}/${name}`)
+      );
     },
     async readSecret(_ns, name) {
       return opts.apiSecrets?.find((s) => s.metadata?.name === name);
@@ -201,6 +212,23 @@ describe('Reconciler', () => {
     w.writes.length = 0;
     await w.reconciler.reconcile('ns', 'chat');
     expect(w.writes).toEqual([]);
+  });
+
+  it('never takes over a same-named object it does not manage', async () => {
+    const w = world(spec, {
+      foreign: [
+        {
+          kind: 'Deployment',
+          metadata: { name: 'chat-backend', namespace: 'ns', labels: { app: 'theirs' } },
+        },
+      ],
+    });
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow(
+      'Deployment chat-backend already exists and is not managed by this WebUI',
+    );
+    expect(w.writes).not.toContain('apply Deployment/chat-backend');
+    expect(w.writes).toContain('apply Deployment/chat-frontend');
+    expect(w.webui.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('True');
   });
 
   it('does nothing for a WebUI being deleted', async () => {

@@ -16,7 +16,13 @@ import { apiFailure } from '../kube/errors.ts';
 import { ollamaUrls } from '../render/backend.ts';
 import { sha256Hex } from '../render/config-hash.ts';
 import { renderAll } from '../render/index.ts';
-import { CONFIG_HASH_ANNOTATION, names } from '../render/meta.ts';
+import {
+  CONFIG_HASH_ANNOTATION,
+  FIELD_MANAGER,
+  LABEL_INSTANCE,
+  LABEL_MANAGED_BY,
+  names,
+} from '../render/meta.ts';
 import { publicUrl } from '../render/network.ts';
 import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY, secretKeyRef } from '../render/secret-key.ts';
 import type { EventType, KubeApi } from './kube-api.ts';
@@ -74,6 +80,12 @@ function needsRecreateSwitch(desired: KubernetesObject, live: KubernetesObject |
   return (
     want === 'Recreate' && (live as V1Deployment | undefined)?.spec?.strategy?.rollingUpdate !== undefined
   );
+}
+
+/** Made by this operator for this WebUI (a retained claim of an earlier WebUI of the same name counts). */
+function belongsTo(o: KubernetesObject, w: WebUI): boolean {
+  const l = o.metadata?.labels ?? {};
+  return l[LABEL_MANAGED_BY] === FIELD_MANAGER && l[LABEL_INSTANCE] === w.metadata.name;
 }
 
 function appliedHash(o: KubernetesObject): string | undefined {
@@ -205,6 +217,19 @@ export class Reconciler {
         if (recent) this.recentApplies.delete(recentKey);
         if (!needsApply(stamped, live)) return { kind, childName, observed: live };
         try {
+          // Not in our cache (which holds only what this operator labels): make sure we are
+          // not about to take over an object someone else made under the same name.
+          if (!live) {
+            const existing = await api.read(kind, namespace, childName);
+            if (existing && !belongsTo(existing, w)) {
+              return {
+                kind,
+                childName,
+                observed: undefined,
+                error: `${kind} ${childName} already exists and is not managed by this WebUI; rename or delete it`,
+              };
+            }
+          }
           if (kind === 'Deployment' && needsRecreateSwitch(stamped, live)) {
             await api.switchToRecreate(namespace, childName);
           }
