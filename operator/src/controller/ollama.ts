@@ -39,6 +39,9 @@ export async function probeOllama(url: string, fetchFn: FetchFn, timeoutMs: numb
   const target = `${url.replace(/\/+$/, '')}/api/version`;
   try {
     const res = await fetchFn(target, { signal: AbortSignal.timeout(timeoutMs) });
+    // An Ollama behind an auth proxy answers 401/403 without a key: it is there.
+    if (res.status === 401 || res.status === 403)
+      return { url, state: 'reachable', version: `HTTP ${res.status}, needs a key` };
     if (!res.ok) return { url, state: 'unreachable', error: `GET ${target} answered HTTP ${res.status}` };
     const body = (await res.json().catch(() => ({}))) as { version?: unknown };
     return {
