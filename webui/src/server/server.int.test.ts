@@ -106,6 +106,7 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
         DEFAULT_USER_ROLE: 'pending',
         JWT_EXPIRES_IN: '4w',
         SHOW_ADMIN_DETAILS: true,
+        WEBUI_URL: 'http://localhost:8080',
         MANAGED: [],
         SOURCES: { ENABLE_SIGNUP: 'saved', DEFAULT_USER_ROLE: 'default' },
         CONFIG_RESET: null,
@@ -748,7 +749,10 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       expect((await call(b.url, 'POST', '/api/v1/auths/signup', { body: BOB })).status).toBe(403);
 
       // B reuses a session user for up to SESSION_CACHE_TTL_MS; a role change on A reaches it within that.
-      const added = await call(a.url, 'POST', '/api/v1/auths/add', { token, body: { ...CAROL, role: 'user' } });
+      const added = await call(a.url, 'POST', '/api/v1/auths/add', {
+        token,
+        body: { ...CAROL, role: 'user' },
+      });
       expect(added.status).toBe(200);
       const carol = (await call(a.url, 'POST', '/api/v1/auths/signin', { body: CAROL })).body as Json;
       expect((await call(b.url, 'GET', '/api/v1/chats/', { token: carol.token as string })).status).toBe(200);

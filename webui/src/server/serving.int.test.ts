@@ -152,8 +152,9 @@ describe('--mode api', () => {
 describe('--mode frontend', () => {
   it('serves the build and forwards /api, /ollama and /health to BACKEND_URL', async () => {
     const api = await serve({ WEBUI_NAME: 'Backend Name' }, ['serve', '--mode', 'api']);
+    const feData = dir('webui-fe-data-');
     const fe = await spawnServer({
-      env: { FRONTEND_BUILD_DIR: fakeBuild(), BACKEND_URL: api.url },
+      env: { FRONTEND_BUILD_DIR: fakeBuild(), BACKEND_URL: api.url, DATA_DIR: feData },
       args: ['serve', '--mode', 'frontend'],
       wait: 'ready',
     });
@@ -165,6 +166,9 @@ describe('--mode frontend', () => {
     expect((await call(fe.url, 'GET', '/ollama/api/tags')).status).toBe(401);
     // Unknown API paths are the backend's JSON 404, never the build's index.html.
     await expectJson404s(fe.url);
+    // This mode has no database and no secret key of its own.
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(feData)).toEqual([]);
   });
 });
 
