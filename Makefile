@@ -48,9 +48,14 @@ node-version: $(NODE_STAMP)
 	@node --version
 
 # --- WebUI ---
-.PHONY: frontend
-frontend: deps ## Bundle the Lit frontend with esbuild
+FRONTEND_SRC := $(shell find webui/src/frontend webui/scripts/build-frontend.ts -type f 2>/dev/null)
+
+# Rebuilt only when a frontend source changed, so `make run` starts at once.
+webui/frontend-dist/index.html: $(FRONTEND_SRC) node_modules/.installed
 	node webui/scripts/build-frontend.ts
+
+.PHONY: frontend
+frontend: deps webui/frontend-dist/index.html ## Bundle the Lit frontend with esbuild (when its sources changed)
 
 .PHONY: run
 run: frontend ## Run the WebUI locally in the foreground on embedded SQLite (./data)
