@@ -208,6 +208,7 @@ export class WebUIController {
         ),
       onChange: (type, obj, old) => {
         if (primary) {
+          this.reconciler.forgetStatus(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
           // Our own status writes change neither generation nor deletion: skip them.
           const changed =
             type !== 'update' ||
@@ -217,13 +218,12 @@ export class WebUIController {
           if (changed) this.queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
           return;
         }
-        if (type === 'delete') {
-          this.reconciler.forget(
-            spec.kind as ChildKind,
-            obj.metadata?.namespace ?? '',
-            obj.metadata?.name ?? '',
-          );
-        }
+        // The cache now shows this object at least as new as our last write to it.
+        this.reconciler.forget(
+          spec.kind as ChildKind,
+          obj.metadata?.namespace ?? '',
+          obj.metadata?.name ?? '',
+        );
         const owner = obj.metadata?.labels?.[LABEL_INSTANCE];
         if (owner && obj.metadata?.labels?.[LABEL_NAME] === 'webui') {
           this.queue.add(`${obj.metadata?.namespace}/${owner}`);

@@ -120,9 +120,14 @@ export class Reconciler {
   >();
   private readonly recentStatus = new Map<string, { before: string; status: WebUIStatus }>();
 
-  /** Forget a child that was deleted (the informer saw it go). */
+  /** Called on every watch event of a child: the cache has caught up (or the child is gone). */
   forget(kind: ChildKind, namespace: string, name: string): void {
     this.recentApplies.delete(`${kind}/${namespace}/${name}`);
+  }
+
+  /** The cache has a newer WebUI than our last status write saw. */
+  forgetStatus(namespace: string, name: string): void {
+    this.recentStatus.delete(`${namespace}/${name}`);
   }
 
   private async event(w: WebUI, type: EventType, reason: string, message: string): Promise<void> {
