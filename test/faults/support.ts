@@ -6,10 +6,8 @@
 // the rendered content (subset comparison, so server-side defaults are fine;
 // the config-hash annotations and the generated Secret data are left out
 // because they depend on Secret digests and randomness the test cannot know).
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   ApiException,
   CustomObjectsApi,
@@ -27,7 +25,7 @@ import {
   type WebUI,
 } from '../../operator/src/api/v1alpha1/webui.ts';
 import { renderAll } from '../../operator/src/render/index.ts';
-import type { AuditEvent, ControlPlane } from '../harness/control-plane.ts';
+import { type AuditEvent, applyCrdFile, type ControlPlane } from '../harness/control-plane.ts';
 import { freePorts } from '../harness/probe.ts';
 import { type ManagedProcess, startProcess } from '../harness/process-group.ts';
 
@@ -63,25 +61,9 @@ export async function waitFor<T>(
   }
 }
 
-/**
- * Installs crds/ with kubectl. Not the harness's applyCrdFile: it sends the YAML
- * through client-node's typed serializer, which silently drops `default` and
- * `x-kubernetes-validations` (the model names them `_default` and
- * `x_kubernetes_validations`), leaving a CRD without defaults or CEL rules.
- */
+/** Installs the WebUI CRD from crds/ and waits until it is served. */
 export async function installCrd(cp: ControlPlane): Promise<void> {
-  const kubectl = join(cp.binaries.kubectl ?? join(REPO, 'bin/kubectl'));
-  const run = promisify(execFile);
-  const file = join(REPO, 'crds/webui.dev_webuis.yaml');
-  await run(kubectl, ['--kubeconfig', cp.kubeconfigPath, 'apply', '--server-side', '-f', file]);
-  await run(kubectl, [
-    '--kubeconfig',
-    cp.kubeconfigPath,
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/webuis.webui.dev',
-  ]);
+  await applyCrdFile(cp, join(REPO, 'crds/webui.dev_webuis.yaml'));
 }
 
 // --- the operator process ---
