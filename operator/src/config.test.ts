@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSettings, SettingError } from './config.ts';
+import { packagedDefaultImage, parseSettings, SettingError } from './config.ts';
 
 const defaults = { defaultImage: 'ghcr.io/webui-operator/webui:0.1.0' };
 
@@ -43,5 +46,28 @@ describe('parseSettings', () => {
     expect(() => parseSettings([], { HTTP_PORT: '99999' }, defaults)).toThrow(SettingError);
     expect(() => parseSettings([], { LEADER_ELECTION: 'maybe' }, defaults)).toThrow(/LEADER_ELECTION/);
     expect(() => parseSettings(['--nope'], {}, defaults)).toThrow(/--help/);
+  });
+});
+
+describe('packagedDefaultImage', () => {
+  it('is <images.registry>/<images.webui>:<version> from package.json', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      version: string;
+      images: { registry: string; webui: string };
+    };
+    expect(packagedDefaultImage(root)).toBe(`${pkg.images.registry}/${pkg.images.webui}:${pkg.version}`);
+    const dir = mkdtempSync(join(tmpdir(), 'webui-op-pkg-'));
+    try {
+      writeFileSync(
+        join(dir, 'package.json'),
+        JSON.stringify({ version: '9.8.7', images: { registry: 'registry.example/team', webui: 'chat' } }),
+      );
+      expect(packagedDefaultImage(dir)).toBe('registry.example/team/chat:9.8.7');
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ version: '9.8.7' }));
+      expect(() => packagedDefaultImage(dir)).toThrow(/images\.registry/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -32,8 +32,10 @@ export function packagedDefaultImage(root: string): string {
     version: string;
     images?: { registry: string; webui: string };
   };
-  const registry = pkg.images?.registry ?? 'ghcr.io/webui-operator';
-  return `${registry}/${pkg.images?.webui ?? 'webui'}:${pkg.version}`;
+  // No guessed fallback: an image name that silently differs from the published one would not pull.
+  if (!pkg.images?.registry || !pkg.images.webui || !pkg.version)
+    throw new Error(`${join(root, 'package.json')} lacks version or images.registry/images.webui`);
+  return `${pkg.images.registry}/${pkg.images.webui}:${pkg.version}`;
 }
 
 const SETTINGS = {

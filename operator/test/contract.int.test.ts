@@ -172,4 +172,18 @@ describe('the rendered backend pod, run as a process', () => {
     expect(again.body).toMatchObject({ JWT_EXPIRES_IN: '2h' });
     await stop(s);
   });
+
+  it('lets a runtime setting from spec.extraEnv outrank the value an admin saved, and refuses changes', async () => {
+    // The admin saved JWT_EXPIRES_IN=2h above; the spec now sets it through extraEnv.
+    const s = await startAsPod({ ...base(), extraEnv: [{ name: 'JWT_EXPIRES_IN', value: '1h' }] }, [secret]);
+    const cfg = await call(s.url, 'GET', '/api/v1/auths/admin/config', { token: adminToken });
+    expect(cfg.body).toMatchObject({ JWT_EXPIRES_IN: '1h' });
+    expect((cfg.body as { MANAGED: string[] }).MANAGED).toContain('JWT_EXPIRES_IN');
+    const refused = await call(s.url, 'POST', '/api/v1/auths/admin/config', {
+      token: adminToken,
+      body: { JWT_EXPIRES_IN: '3h' },
+    });
+    expect(refused.status).toBe(409);
+    await stop(s);
+  });
 });

@@ -1,6 +1,6 @@
 /** The backend Deployment (`webui serve --mode api`) and its environment. */
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Probe, V1SecurityContext } from '@kubernetes/client-node';
-import { formatEnv, settings } from '../../../webui/src/contract/env.ts';
+import { formatEnv, settingByEnv, settings } from '../../../webui/src/contract/env.ts';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { configHash } from './config-hash.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
@@ -23,13 +23,32 @@ export interface RenderContext {
   secretDigests: Readonly<Record<string, string>>;
 }
 
-/** Settings given in the spec are managed: the server takes them from env and refuses API changes (409). */
+/**
+ * Settings given in the spec are managed: the server takes them from env and
+ * refuses API changes (409). That includes runtime settings set through
+ * spec.extraEnv (e.g. JWT_EXPIRES_IN): otherwise a value an admin saved in the
+ * UI would outrank the spec and a spec change would not take effect.
+ */
 export function managedSettings(w: WebUI): string[] {
   const out: string[] = [settings.ollamaBaseUrls.env];
   if (w.spec.auth.enableSignup !== undefined) out.push(settings.enableSignup.env);
   if (w.spec.auth.defaultUserRole !== undefined) out.push(settings.defaultUserRole.env);
+  for (const e of w.spec.extraEnv ?? []) {
+    const k = settingByEnv(e.name);
+    if (k !== undefined && settings[k].persistedKey !== undefined && !out.includes(e.name)) out.push(e.name);
+  }
   return out;
 }
+
+/**
+ * The backend is reached only through the frontend forwarder (and, in front
+ * of it, an ingress or load balancer), from pod IPs the operator cannot know
+ * in advance. Trusting any peer's last X-Forwarded-For entry gives the sign-in
+ * rate limit the address the frontend saw instead of lumping every user under
+ * the frontend pod's IP (one attacker would lock everyone out), and honours
+ * X-Forwarded-Proto for the Secure cookie. spec.extraEnv may narrow it.
+ */
+export const BACKEND_FORWARDED_ALLOW_IPS = ['*'];
 
 export function ollamaUrls(w: WebUI): string[] {
   const o = w.spec.ollama;
@@ -54,6 +73,9 @@ export function backendEnv(w: WebUI): V1EnvVar[] {
       ? { resetConfigOnStart: true, configResetToken: spec.config.resetToken }
       : {}),
     managedSettings: managedSettings(w),
+    ...(spec.extraEnv?.some((e) => e.name === settings.forwardedAllowIps.env)
+      ? {}
+      : { forwardedAllowIps: BACKEND_FORWARDED_ALLOW_IPS }),
   });
   const env: V1EnvVar[] = Object.entries(literal).map(([name, value]) => ({ name, value }));
   const key = secretKeyRef(w);

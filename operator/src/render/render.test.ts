@@ -90,6 +90,41 @@ describe('backend Deployment', () => {
     expect(literal.OLLAMA_BASE_URLS).toBe('http://ollama.ollama.svc:11434');
   });
 
+  it('also manages runtime settings set through extraEnv, so an admin-saved value cannot outrank the spec', () => {
+    const env = backendEnv(
+      webui({
+        ...base,
+        extraEnv: [
+          { name: 'JWT_EXPIRES_IN', value: '12h' },
+          { name: 'WEBUI_URL', valueFrom: { secretKeyRef: { name: 'u', key: 'url' } } },
+          { name: 'LOG_FORMAT', value: 'json' },
+          { name: 'CORS_ALLOW_ORIGIN', value: 'https://a.example' },
+        ],
+      }),
+    );
+    const literal = envMap(env);
+    expect(literal.WEBUI_MANAGED_SETTINGS).toBe('OLLAMA_BASE_URLS,JWT_EXPIRES_IN,WEBUI_URL');
+    // The server accepts the list (it refuses names that are not runtime settings).
+    expect(readEnv({ ...literal, WEBUI_URL: 'https://chat.example.com' }).managedSettings).toEqual([
+      'OLLAMA_BASE_URLS',
+      'JWT_EXPIRES_IN',
+      'WEBUI_URL',
+    ]);
+  });
+
+  it('trusts X-Forwarded-* from the frontend forwarder on the backend only, unless extraEnv narrows it', () => {
+    const literal = envMap(backendEnv(webui(base)));
+    expect(readEnv({ FORWARDED_ALLOW_IPS: literal.FORWARDED_ALLOW_IPS }).forwardedAllowIps).toEqual(['*']);
+    const narrowed = backendEnv(
+      webui({ ...base, extraEnv: [{ name: 'FORWARDED_ALLOW_IPS', value: '10.0.0.7' }] }),
+    );
+    expect(narrowed.filter((e) => e.name === 'FORWARDED_ALLOW_IPS')).toEqual([
+      { name: 'FORWARDED_ALLOW_IPS', value: '10.0.0.7' },
+    ]);
+    const frontend = container(renderFrontend(webui(base), ctx)).env ?? [];
+    expect(frontend.map((e) => e.name)).not.toContain('FORWARDED_ALLOW_IPS');
+  });
+
   it('maps timeoutSeconds 0 to "no limit"', () => {
     const literal = envMap(backendEnv(webui({ ollama: { baseUrl: 'http://o:1', timeoutSeconds: 0 } })));
     expect(readEnv({ AIOHTTP_CLIENT_TIMEOUT: literal.AIOHTTP_CLIENT_TIMEOUT }).clientTimeout).toBeNull();
