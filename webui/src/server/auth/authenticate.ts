@@ -5,11 +5,15 @@ import { verifyToken } from './token.ts';
 
 export const INVALID_SESSION = 'Your session has expired or the token is invalid. Please sign in again.';
 
-/** The token from `Authorization: Bearer ...`, else the `token` cookie. */
-export function presentedToken(authorization: string, cookie: string | undefined): string | undefined {
+/** The token from `Authorization: Bearer ...`, else the `token` cookie (read only when needed). */
+export function presentedToken(
+  authorization: string,
+  cookie: string | undefined | (() => string | undefined),
+): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (m) return m[1];
-  return cookie === undefined || cookie === '' ? undefined : cookie;
+  const c = typeof cookie === 'function' ? cookie() : cookie;
+  return c === undefined || c === '' ? undefined : c;
 }
 
 export interface AuthenticateDeps {
@@ -25,7 +29,7 @@ export interface AuthenticateDeps {
  */
 export function authenticate(deps: AuthenticateDeps): Middleware<AppState> {
   return async function authenticateMiddleware(ctx, next) {
-    const token = presentedToken(ctx.get('authorization'), ctx.cookies.get('token'));
+    const token = presentedToken(ctx.get('authorization'), () => ctx.cookies.get('token'));
     if (token !== undefined) {
       const result = verifyToken(token, deps.secretKey());
       if (!result.ok) {

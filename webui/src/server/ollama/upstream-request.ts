@@ -80,6 +80,7 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
     const req = mod.request(url, { method: call.method, headers, agent });
 
     const stopTimers = () => {
+      stopped = true;
       clearTimeout(totalTimer);
       clearTimeout(idleTimer);
       clearTimeout(connectTimer);
@@ -90,13 +91,16 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
       if (response !== undefined) response.destroy(err);
       else req.destroy(err);
     };
+    let stopped = false;
     const armIdle = () => {
-      if (idleMs === null) return;
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(
-        () => fail(new UpstreamTimeoutError(call.baseUrl, 'idle', seconds(idleMs))),
-        idleMs,
-      );
+      if (idleMs === null || stopped) return;
+      // Called for every streamed chunk: restart the one timer rather than make a new one each time.
+      if (idleTimer !== undefined) idleTimer.refresh();
+      else
+        idleTimer = setTimeout(
+          () => fail(new UpstreamTimeoutError(call.baseUrl, 'idle', seconds(idleMs))),
+          idleMs,
+        );
     };
     const onAbort = () => fail(new ClientGoneError());
 
