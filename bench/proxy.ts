@@ -9,16 +9,23 @@
 // Targets (issue 3 §11): added TTFB < 1 ms p50 and < 5 ms p99; 1,000 streams
 // with 0 errors and < 150 MB RSS.
 //
-// Usage: node bench/proxy.ts [--samples 2000] [--streams 1000] [--json out.json]
+// The server runs as it ships: the bundle (webui/scripts/build-server.ts,
+// rebuilt here first) through the image's launcher webui/bin/webui-dist, with
+// the Node flags set there. `--server source` runs `node webui/bin/webui.ts`
+// (development) instead, for comparison.
+//
+// Usage: node bench/proxy.ts [--samples 2000] [--streams 1000] [--server dist|source]
+//                            [--node-options=...] [--json out.json]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildServer } from '../webui/scripts/build-server.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,17 +35,21 @@ export interface ProxyBenchOptions {
   warmup?: number;
   /** Concurrent streaming chats in phase 2. */
   streams?: number;
-  /** Delay between tokens of the slow model in phase 2 (keeps every stream open at once). */
+  /** Delay between tokens of the slow model in phase 2 (default 250 ms: 6 tokens, ~1.25 s, so every stream is open at once). */
   slowTokenDelayMs?: number;
   /** LOG_LEVEL of the server (default info, as deployed). */
   logLevel?: string;
-  /** NODE_OPTIONS for the server process (e.g. --max-semi-space-size=2 to trade GC work for RSS). */
+  /** Extra NODE_OPTIONS for the server process, on top of the launcher's flags. */
   nodeOptions?: string;
+  /** dist (default): the shipped bundle and launcher; source: `node webui/bin/webui.ts`. */
+  server?: 'dist' | 'source';
   log?: (line: string) => void;
 }
 
 export interface ProxyBenchResult {
   samples: number;
+  /** How the server ran: any extra NODE_OPTIONS and the command line (without `serve --mode api`). */
+  serverCommand: string;
   ttfbMs: {
     direct: { p50: number; p99: number };
     proxied: { p50: number; p99: number };
@@ -113,15 +124,27 @@ async function startFake(
   return { url, proc };
 }
 
+/** The shipped launcher execs node, so the process id stays the server's own. */
+const LAUNCHER = join(ROOT, 'webui/bin/webui-dist');
+
+async function serverCommand(kind: 'dist' | 'source'): Promise<[string, string[]]> {
+  if (kind === 'source') return [process.execPath, [join(ROOT, 'webui/bin/webui.ts')]];
+  await buildServer();
+  return ['/bin/sh', [LAUNCHER]];
+}
+
 async function startServer(
+  command: [string, string[]],
   env: Record<string, string>,
   dataDir: string,
   children: ChildProcess[],
 ): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [join(ROOT, 'webui/bin/webui.ts'), 'serve', '--mode', 'api'], {
+  const [exe, args] = command;
+  const proc = spawn(exe, [...args, 'serve', '--mode', 'api'], {
     env: {
-      PATH: process.env.PATH ?? '',
+      // The launcher runs `node` from PATH: the same one as this bench.
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
       HOME: process.env.HOME ?? '',
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -205,9 +228,11 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
   const children: ChildProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'webui-bench-'));
   try {
-    const fake = await startFake(opts.slowTokenDelayMs ?? 100, children);
+    const fake = await startFake(opts.slowTokenDelayMs ?? 250, children);
     const routerOnly = await startRouterOnly(fake.url, children);
+    const command = await serverCommand(opts.server ?? 'dist');
     const server = await startServer(
+      command,
       {
         OLLAMA_BASE_URL: fake.url,
         LOG_LEVEL: opts.logLevel ?? 'info',
@@ -338,6 +363,11 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
 
     const result: ProxyBenchResult = {
       samples,
+      serverCommand: [
+        ...(opts.nodeOptions !== undefined ? [`NODE_OPTIONS=${opts.nodeOptions}`] : []),
+        command[0] === process.execPath ? 'node' : command[0],
+        ...command[1].map((a) => a.replace(ROOT, '')),
+      ].join(' '),
       ttfbMs: ttfb,
       streams: {
         count: streamCount,
@@ -371,6 +401,8 @@ export async function runProxyBench(opts: ProxyBenchOptions = {}): Promise<Proxy
 export function formatProxyBench(r: ProxyBenchResult): string {
   const ok = (b: boolean) => (b ? 'yes' : '**no**');
   return [
+    `Server: \`${r.serverCommand} serve --mode api\`, LOG_LEVEL=info.`,
+    '',
     '| Measure | Result | Target | Met |',
     '|---|---|---|---|',
     `| TTFB direct to fake Ollama p50 / p99 | ${r.ttfbMs.direct.p50} / ${r.ttfbMs.direct.p99} ms | | |`,
@@ -390,6 +422,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       streams: { type: 'string', default: '1000' },
       'log-level': { type: 'string', default: 'info' },
       'node-options': { type: 'string' },
+      server: { type: 'string', default: 'dist' },
       json: { type: 'string' },
     },
   });
@@ -397,6 +430,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     samples: Number(values.samples),
     streams: Number(values.streams),
     logLevel: values['log-level'],
+    server: values.server === 'source' ? 'source' : 'dist',
     ...(values['node-options'] !== undefined ? { nodeOptions: values['node-options'] } : {}),
     log: (l) => console.error(l),
   });

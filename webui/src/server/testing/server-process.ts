@@ -36,6 +36,8 @@ export interface ServerProcess {
 export interface SpawnOptions {
   env: Record<string, string>;
   args?: string[];
+  /** Node flags and the entry script, instead of the sources' webui/bin/webui.ts (e.g. the bundle). */
+  entry?: string[];
   /** Wait for /ready (default), for /health only, or not at all. */
   wait?: 'ready' | 'health' | 'none';
 }
@@ -48,7 +50,7 @@ export function tempDir(prefix = 'webui-test-'): { dir: string; remove(): void }
 export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
   const port = await freePort();
   const env = { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...opts.env };
-  const proc = spawn(process.execPath, [WEBUI_BIN, ...(opts.args ?? ['serve'])], {
+  const proc = spawn(process.execPath, [...(opts.entry ?? [WEBUI_BIN]), ...(opts.args ?? ['serve'])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
