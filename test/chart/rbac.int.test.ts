@@ -152,6 +152,30 @@ async function createWebUI(namespace: string, name: string): Promise<void> {
   });
 }
 
+/** Turns spec.ingress off: the operator must delete the Ingress it made. */
+async function turnIngressOff(namespace: string, name: string): Promise<void> {
+  const r = await h.kubectl([
+    'patch',
+    'webuis.webui.dev',
+    name,
+    '-n',
+    namespace,
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { ingress: { enabled: false } } }),
+  ]);
+  if (r.code !== 0) throw new Error(`kubectl patch failed: ${r.stderr}`);
+}
+
+async function ingressExists(namespace: string, name: string): Promise<boolean> {
+  try {
+    await cp.kubeConfig.makeApiClient(NetworkingV1Api).readNamespacedIngress({ name, namespace });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function readWebUI(namespace: string, name: string): Promise<WebUIObject> {
   return (await cp.kubeConfig
     .makeApiClient(CustomObjectsApi)
@@ -258,6 +282,16 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
     const op = await runOperator('cluster', 'webui-system', chart);
     try {
       await proveConverges(op, 'team-a', 'chat');
+      // spec.ingress off: the operator deletes its Ingress (delete on ingresses, uid precondition).
+      await turnIngressOff('team-a', 'chat');
+      await waitFor('the Ingress deleted', op.proc, op.logPath, async () =>
+        (await ingressExists('team-a', 'chat')) ? undefined : true,
+      );
+      await waitFor('a Deleted event', op.proc, op.logPath, async () =>
+        (await eventReasons('team-a', 'chat')).includes('Deleted') ? true : undefined,
+      );
+      const after = await statusWritten(op, 'team-a', 'chat');
+      expect(after.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
       // Leader election ran on the chart's leader-election Role.
       const lease = await cp.kubeConfig
         .makeApiClient(CoordinationV1Api)
@@ -317,7 +351,7 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
     }
   });
 
-  it('fails to converge when the Role loses create/patch on secrets', async () => {
+  it('fails to converge when the Role loses create/patch on secrets or delete on ingresses', async () => {
     const chart = await install('broken', 'team-c', [
       '--set',
       'crds.install=false',
@@ -329,7 +363,9 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
     const rules: V1PolicyRule[] = (role.rules ?? []).map((r) =>
       r.resources?.includes('secrets')
         ? { ...r, verbs: r.verbs.filter((v) => v !== 'create' && v !== 'patch') }
-        : r,
+        : r.resources?.includes('ingresses')
+          ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') }
+          : r,
     );
     expect(rules).not.toEqual(role.rules);
     await rbac.replaceNamespacedRole({
@@ -351,6 +387,23 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
       expect(await missingChildren('team-c', 'chat')).toContain('Secret chat-secret-key');
       expect(op.log()).toMatch(/forbidden/i);
       expect(await eventReasons('team-c', 'chat')).toContain('ApplyFailed');
+
+      // Without delete on ingresses, turning spec.ingress off leaves the Ingress and says why.
+      await waitFor('the Ingress', op.proc, op.logPath, async () =>
+        (await ingressExists('team-c', 'chat')) ? true : undefined,
+      );
+      await turnIngressOff('team-c', 'chat');
+      const d = await waitFor('a Degraded delete failure', op.proc, op.logPath, async () => {
+        const cur = await readWebUI('team-c', 'chat');
+        const degraded = cur.status?.conditions?.find((c) => c.type === 'Degraded');
+        return cur.status?.observedGeneration === cur.metadata.generation &&
+          /delete Ingress chat/.test(degraded?.message ?? '')
+          ? degraded
+          : undefined;
+      });
+      expect(d.status).toBe('True');
+      expect(d.message).toMatch(/forbidden/i);
+      expect(await ingressExists('team-c', 'chat')).toBe(true);
     } finally {
       await op.proc.stop();
     }

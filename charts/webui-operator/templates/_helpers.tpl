@@ -91,11 +91,15 @@ watchNamespaces or else the release namespace in namespace scope.
 
 {{/*
 The permissions the operator's reconciler needs in each namespace it watches, and no more, read off its
-API calls (operator/src/controller): informers list+watch the WebUIs and the owned kinds; children are
-server-side applied (patch, plus create for the first apply); the generated secret key and referenced
-Secrets are read (get); status is a server-side apply patch on webuis/status; Events are created.
-test/chart/rbac.int.test.ts runs the real operator with exactly these rules and shows it converges,
-and that it does not without the secrets rule.
+API calls (operator/src/controller/kube-api.ts, reconcile.ts): informers list+watch the WebUIs and the
+owned kinds; before its first apply a child missing from the cache is read (get), so the operator never
+takes over a same-named object it did not create; children are server-side applied (patch, plus create
+for the first apply; a Deployment's switch to Recreate is a merge patch); the generated secret key and
+referenced Secrets are read (get); turning spec.ingress off deletes the Ingress (delete, with a uid
+precondition); status is a server-side apply patch on webuis/status; Events are created.
+test/chart/rbac.int.test.ts runs the real operator with exactly these rules and shows from the audit log
+that every verb granted here is used and nothing used is ungranted, and that it does not converge
+without the secrets rule or delete on ingresses.
 */}}
 {{- define "webui-operator.rules" -}}
 - apiGroups: ["webui.dev"]
@@ -106,16 +110,16 @@ and that it does not without the secrets rule.
   verbs: ["patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["services", "persistentvolumeclaims"]
-  verbs: ["list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses"]
-  verbs: ["list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
