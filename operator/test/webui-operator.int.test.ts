@@ -15,6 +15,7 @@ import { freePort } from '../../test/postgres/postgres.ts';
 import type { WebUI } from '../src/api/v1alpha1/webui.ts';
 import type { WebUIController } from '../src/controller/controller.ts';
 import { USER_AGENT } from '../src/kube/client.ts';
+import { FIELD_MANAGER } from '../src/render/meta.ts';
 import {
   type Clients,
   clients,
@@ -126,8 +127,48 @@ describe('a WebUI', () => {
     expect(Buffer.from(secret.data?.['secret-key'] ?? '', 'base64').length).toBeGreaterThan(30);
     const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name: 'alpha-data', namespace: NS });
     expect(pvc.metadata?.ownerReferences).toBeUndefined();
-    await c.core.readNamespacedService({ name: 'alpha-backend', namespace: NS });
-    await c.core.readNamespacedService({ name: 'alpha-frontend', namespace: NS });
+    const backendSvc = await c.core.readNamespacedService({ name: 'alpha-backend', namespace: NS });
+    const frontendSvc = await c.core.readNamespacedService({ name: 'alpha-frontend', namespace: NS });
+    expect(e.FORWARDED_ALLOW_IPS).toBe('*');
+    expect(container(frontend).securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container(frontend).args).toEqual(['serve', '--mode', 'frontend']);
+    // Every child: app.kubernetes.io labels, written only by server-side apply under one field manager.
+    const children = [
+      ['secret-key', secret.metadata],
+      ['data', pvc.metadata],
+      ['backend', backend.metadata],
+      ['frontend', frontend.metadata],
+      ['backend', backendSvc.metadata],
+      ['frontend', frontendSvc.metadata],
+    ] as const;
+    for (const [component, meta] of children) {
+      expect(meta?.labels, meta?.name).toMatchObject({
+        'app.kubernetes.io/name': 'webui',
+        'app.kubernetes.io/instance': 'alpha',
+        'app.kubernetes.io/component': component,
+        'app.kubernetes.io/managed-by': 'webui-operator',
+        'app.kubernetes.io/part-of': 'webui',
+      });
+      const ours = (meta?.managedFields ?? []).filter((m) => m.manager === FIELD_MANAGER);
+      expect(ours.length, meta?.name).toBeGreaterThan(0);
+      expect(new Set(ours.map((m) => m.operation)), meta?.name).toEqual(new Set(['Apply']));
+      const appliers = (meta?.managedFields ?? [])
+        .filter((m) => m.operation === 'Apply')
+        .map((m) => m.manager);
+      expect(new Set(appliers), meta?.name).toEqual(new Set([FIELD_MANAGER]));
+      if (component !== 'data')
+        expect(meta?.ownerReferences?.[0], meta?.name).toMatchObject({
+          kind: 'WebUI',
+          name: 'alpha',
+          controller: true,
+          blockOwnerDeletion: true,
+        });
+    }
 
     const w = await readyWebUI('alpha');
     expect(w.status?.url).toBe(`http://alpha-frontend.${NS}.svc/`);
@@ -257,6 +298,21 @@ describe('conditions', () => {
     expect(oc).toMatchObject({ status: 'False', reason: 'LoopbackURL' });
     expect(oc?.message).toContain('is the WebUI pod itself');
     expect(oc?.message).toContain('Service DNS name');
+    // The printer columns: `kubectl get wui` shows Ollama=False for it.
+    const got = spawnSync(
+      join(ROOT, 'bin', 'kubectl'),
+      ['--kubeconfig', cp.kubeconfigPath, '-n', NS, 'get', 'wui', 'loop'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(got.status, got.stderr).toBe(0);
+    const [header, row] = got.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
+    expect(header).toEqual(['NAME', 'READY', 'URL', 'OLLAMA', 'AGE']);
+    expect(row?.slice(0, 4)).toEqual(['loop', cond(w, 'Ready')?.status, w.status?.url, 'False']);
 
     await createWebUI(c, NS, 'down', { ollama: { baseUrl: 'http://ollama-down.ollama.svc:11434' } });
     const d = await waitFor('unreachable condition', async () => {
@@ -366,6 +422,9 @@ describe('validation', () => {
     expect(await refused('bad2', { ollama: { baseUrl: 'ftp://ollama:21' } })).toContain(
       'must be an http(s) URL',
     );
+    expect(await refused('bad2b', { ollama: { baseUrls: [OLLAMA, 'javascript:alert(1)'] } })).toContain(
+      'must be an http(s) URL',
+    );
     expect(await refused('bad3', { ollama: { baseUrl: OLLAMA, baseUrls: [OLLAMA] } })).toContain(
       'set exactly one of spec.ollama.baseUrl or spec.ollama.baseUrls',
     );
@@ -392,6 +451,10 @@ describe('kubectl', () => {
       return r.stdout.replace(/\s+/g, ' '); // kubectl wraps long lines
     };
     expect(explain('webui.spec.ollama.baseUrl')).toContain('localhost inside a pod is the pod itself');
+    // One level up: what the object is for and what each field sets.
+    const ollama = explain('webui.spec.ollama');
+    expect(ollama).toContain('Set exactly one of baseUrl or baseUrls');
+    expect(ollama).toMatch(/timeoutSeconds\s*<integer>\s*Seconds one whole Ollama response may take/);
     expect(explain('wui.spec.persistence.retainOnDelete')).toContain('re-created WebUI with the same name');
   });
 });
