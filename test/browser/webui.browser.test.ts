@@ -40,6 +40,19 @@ let adminCtx: BrowserContext;
 let admin: Page;
 let bobCtx: BrowserContext;
 let bob: Page;
+/** Every URL any page asked for that is not on the WebUI's origin (the app must work offline, no CDN). */
+const foreignRequests: string[] = [];
+/** Every script the pages loaded. */
+const scriptUrls = new Set<string>();
+
+function watchRequests(page: Page) {
+  page.on('request', (r) => {
+    const url = r.url();
+    if (url.startsWith('data:') || url.startsWith('blob:')) return;
+    if (new URL(url).origin !== server.url) foreignRequests.push(url);
+    if (r.resourceType() === 'script') scriptUrls.add(url);
+  });
+}
 
 async function newPage(): Promise<[BrowserContext, Page]> {
   const ctx = await chromium.browser.newContext({
@@ -49,6 +62,7 @@ async function newPage(): Promise<[BrowserContext, Page]> {
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   const page = await ctx.newPage();
   page.setDefaultTimeout(10_000);
+  watchRequests(page);
   page.on('pageerror', (e) => {
     throw e;
   });
@@ -85,6 +99,38 @@ function deepActive(page: Page): Promise<string> {
     let el: Element | null = document.activeElement;
     while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
     return el ? `${el.tagName}#${el.id}` : '';
+  });
+}
+
+/** The accessible name (aria-label, else its <label>, else text) of the focused element inside nested shadow roots. */
+function deepActiveName(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    let el: Element | null = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    const label = (el as HTMLInputElement | null)?.labels?.[0]?.textContent;
+    return (el?.getAttribute('aria-label') ?? label ?? el?.textContent ?? '').trim();
+  });
+}
+
+/** Relative luminance (0 black .. 1 white) of a computed CSS colour like rgb(19, 20, 23). */
+function luminance(rgb: string): number {
+  const [r = 0, g = 0, b = 0] = (rgb.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+/** Background and text colour of the page and of the composer (inside two shadow roots). */
+function themeColours(page: Page): Promise<{ page: string; text: string; composer: string }> {
+  return page.evaluate(() => {
+    const body = getComputedStyle(document.body);
+    const prompt = document
+      .querySelector('webui-app')
+      ?.shadowRoot?.querySelector('webui-chat')
+      ?.shadowRoot?.querySelector('textarea');
+    return {
+      page: body.backgroundColor,
+      text: body.color,
+      composer: prompt ? getComputedStyle(prompt).backgroundColor : '',
+    };
   });
 }
 
@@ -184,6 +230,33 @@ describe('first day with the WebUI', () => {
     expect(await bob.getByLabel('Message', { exact: true }).count()).toBe(0);
     await shot(bob, 'pending');
     expect(await unlabelledControls(bob)).toEqual([]);
+    // SHOW_ADMIN_DETAILS is on by default: the pending user sees whom to ask.
+    const contact = bob.getByRole('link', { name: ADMIN.email });
+    expect(await contact.getAttribute('href')).toBe(`mailto:${ADMIN.email}`);
+    expect(await bob.getByText(ADMIN.name).count()).toBe(1);
+  });
+
+  it('with "Show admin details" off (keyboard only), the pending screen hides the contact', async () => {
+    const showAdminDetails = () =>
+      admin.evaluate(() =>
+        fetch('/api/v1/auths/admin/config')
+          .then((r) => r.json())
+          .then((c) => c.SHOW_ADMIN_DETAILS),
+      );
+    const toggle = admin.getByLabel('Show admin details to pending users');
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    await toggle.focus();
+    await admin.keyboard.press('Space');
+    expect(await toggle.isChecked()).toBe(false);
+    await admin.getByRole('button', { name: 'Save' }).press('Enter');
+    await expect.poll(showAdminDetails).toBe(false);
+    await bob.reload();
+    await expect.poll(() => bob.getByText('Contact your administrator to get access.').count()).toBe(1);
+    expect(await bob.getByText(ADMIN.email).count()).toBe(0);
+    // Back on, so the rest of the day looks like a default install.
+    await toggle.check();
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(showAdminDetails).toBe(true);
   });
 
   it('the admin approves them, and they can chat', async () => {
@@ -194,6 +267,8 @@ describe('first day with the WebUI', () => {
     expect(await unlabelledControls(admin)).toEqual([]);
     await admin.getByRole('button', { name: `Approve ${BOB.email}` }).click();
     await expect.poll(() => row.getByLabel(`Role for ${BOB.email}`).inputValue()).toBe('user');
+    // The Approve button is gone; focus lands on that user's role, not on <body>.
+    await expect.poll(() => deepActiveName(admin)).toBe(`Role for ${BOB.email}`);
 
     await bob.getByRole('button', { name: 'Check again' }).click();
     await expect.poll(() => bob.getByRole('heading', { name: 'How can I help you today?' }).count()).toBe(1);
@@ -210,7 +285,11 @@ describe('first day with the WebUI', () => {
 
   it('a streamed answer appears token by token', async () => {
     await bob.getByRole('link', { name: '+ New chat' }).click();
-    await send(bob, ollama.models.slow, 'Tell me slowly');
+    // A new chat puts focus in the composer; Enter sends (keyboard only).
+    await expect.poll(() => deepActive(bob)).toBe('TEXTAREA#prompt');
+    await bob.getByLabel('Model', { exact: true }).selectOption(ollama.models.slow);
+    await bob.getByLabel('Message', { exact: true }).fill('Tell me slowly');
+    await bob.getByLabel('Message', { exact: true }).press('Enter');
     const answer = lastAnswer(bob);
     const partials: string[] = [];
     let shotTaken = false;
@@ -228,7 +307,11 @@ describe('first day with the WebUI', () => {
     // The Markdown arrived whole: bold, the code block (with its copy button) and the list.
     expect(final).toContain('console.log("hello");');
     expect(await answer.locator('webui-markdown strong').textContent()).toBe('some');
-    expect(await answer.getByRole('button', { name: 'Copy code' }).count()).toBe(1);
+    const copy = answer.getByRole('button', { name: 'Copy code' });
+    expect(await copy.count()).toBe(1);
+    await copy.press('Enter');
+    await expect.poll(() => copy.textContent()).toMatch(/Copied/);
+    expect(await bob.evaluate(() => navigator.clipboard.readText())).toBe('console.log("hello");');
     // Several distinct, growing intermediate states were on screen before the end.
     expect(partials.length).toBeGreaterThanOrEqual(2);
     expect(partials[0]?.length).toBeLessThan(final.length);
@@ -243,7 +326,7 @@ describe('first day with the WebUI', () => {
     const answer = lastAnswer(bob);
     await expect.poll(() => answer.locator('webui-markdown').count()).toBe(1);
     expect(await status(answer)).toBe('streaming');
-    await bob.getByRole('button', { name: 'Stop' }).click();
+    await bob.getByRole('button', { name: 'Stop' }).press('Enter');
     await expect.poll(() => status(answer)).toBe('stopped');
     // The abort travelled through the server: Ollama saw its request cancelled before the end.
     const upstream = await ollama.fake.waitFor(
@@ -290,13 +373,23 @@ describe('first day with the WebUI', () => {
     await input.fill('Renamed chat');
     await input.press('Enter');
     await expect.poll(() => history.getByRole('link', { name: 'Renamed chat' }).count()).toBe(1);
+    // Focus returns to the row's Rename button.
+    await expect.poll(() => deepActiveName(bob)).toBe('Rename Renamed chat');
     const stored = await bob.evaluate(() => fetch('/api/v1/chats/').then((r) => r.json()));
     expect(stored.map((c: { title: string }) => c.title)).toContain('Renamed chat');
 
     const before = await history.getByRole('listitem').count();
+    // Cancel keeps the chat and returns focus to its Delete button.
     await history.getByRole('button', { name: 'Delete Renamed chat' }).click();
-    await history.getByRole('button', { name: 'Delete', exact: true }).click();
+    await history.getByRole('button', { name: 'Cancel' }).press('Enter');
+    await expect.poll(() => deepActiveName(bob)).toBe('Delete Renamed chat');
+    expect(await history.getByRole('listitem').count()).toBe(before);
+    await history.getByRole('button', { name: 'Delete Renamed chat' }).press('Enter');
+    // The confirmation takes focus, so Enter confirms.
+    await expect.poll(() => deepActiveName(bob)).toBe('Delete');
+    await bob.keyboard.press('Enter');
     await expect.poll(() => history.getByRole('listitem').count()).toBe(before - 1);
+    await expect.poll(() => deepActiveName(bob)).toBe('+ New chat');
     expect(await history.getByRole('link', { name: 'Renamed chat' }).count()).toBe(0);
   });
 
@@ -338,9 +431,33 @@ describe('first day with the WebUI', () => {
     try {
       const page = await phone.newPage();
       page.setDefaultTimeout(10_000);
+      watchRequests(page);
       const chats = await bob.evaluate(() => fetch('/api/v1/chats/').then((r) => r.json()));
+      // The model list arrives after the chat (as on a slow Ollama), the order that once lost the chat's model.
+      const chatLoaded = page.waitForResponse((r) => r.url().endsWith(`/api/v1/chats/${chats[0].id}`));
+      await page.route('**/ollama/api/tags', async (route) => {
+        await chatLoaded;
+        await route.continue();
+      });
       await page.goto(`${server.url}/#/c/${chats[0].id}`);
       await expect.poll(() => page.locator('article.assistant').count()).toBeGreaterThan(0);
+      // The picker shows the model this chat used, not the one last picked (stored in localStorage).
+      const stored = await page.evaluate(
+        (id) => fetch(`/api/v1/chats/${id}`).then((r) => r.json()),
+        chats[0].id,
+      );
+      await expect
+        .poll(() => page.getByLabel('Model', { exact: true }).inputValue())
+        .toBe(stored.chat.models[0]);
+      // prefers-color-scheme: dark really turns the page and the controls inside shadow roots dark.
+      const dark = await themeColours(page);
+      const light = await themeColours(bob);
+      expect(luminance(dark.page)).toBeLessThan(0.2);
+      expect(luminance(dark.text)).toBeGreaterThan(0.7);
+      expect(luminance(dark.composer)).toBeLessThan(0.2);
+      expect(luminance(light.page)).toBeGreaterThan(0.8);
+      expect(luminance(light.text)).toBeLessThan(0.3);
+      expect(luminance(light.composer)).toBeGreaterThan(0.8);
       const history = page.getByRole('navigation', { name: 'Chat history' });
       expect(await history.isVisible()).toBe(false);
       const toggle = page.getByRole('button', { name: 'History' });
@@ -412,11 +529,14 @@ describe('first day with the WebUI', () => {
   });
 
   it('the admin changes the connection URL and verifies it', async () => {
-    await admin.getByRole('link', { name: 'Connections', exact: true }).click();
+    // Easy to find: the top bar's Settings opens Connections first for an admin.
+    await admin.getByRole('link', { name: 'Chat', exact: true }).click();
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await expect.poll(() => admin.getByRole('heading', { name: 'Connections' }).count()).toBe(1);
     const url = admin.getByLabel(/Ollama server URL/);
     await expect.poll(() => url.inputValue()).toBe(ollama.url);
     await url.fill(`${ollama2.url}/`);
-    await admin.getByRole('button', { name: 'Verify connection to URL 1' }).click();
+    await admin.getByRole('button', { name: 'Verify connection to URL 1' }).press('Enter');
     await expect.poll(() => admin.locator('.result').first().textContent()).toMatch(/Connected/);
     await admin.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
@@ -445,5 +565,26 @@ describe('first day with the WebUI', () => {
     await shot(admin, 'ollama-unreachable');
     await banner.getByRole('link', { name: 'Open Connections settings' }).click();
     await expect.poll(() => admin.getByRole('heading', { name: 'Connections' }).count()).toBe(1);
+
+    // A user sees the same explanation but no admin link, and no admin settings.
+    await bob.getByRole('link', { name: '+ New chat' }).click();
+    await bob.reload();
+    const bobBanner = bob.getByRole('alert').filter({ hasText: 'Ollama is not reachable.' });
+    await expect.poll(() => bobBanner.count()).toBe(1);
+    expect(await bobBanner.textContent()).toContain('host.docker.internal');
+    expect(await bobBanner.getByRole('link', { name: 'Open Connections settings' }).count()).toBe(0);
+    await bob.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    const sections = bob.getByRole('navigation', { name: 'Settings sections' }).getByRole('link');
+    await expect.poll(() => sections.allTextContents()).toEqual(['Account']);
+  });
+
+  it('every page loaded only same-origin resources, and its script is the hashed bundle with a source map', async () => {
+    expect(foreignRequests).toEqual([]);
+    const scripts = [...scriptUrls].map((u) => new URL(u).pathname);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const p of scripts) expect(p).toMatch(/^\/assets\/app-[A-Z0-9]{8}\.js$/);
+    const map = await fetch(`${server.url}${scripts[0]}.map`);
+    expect(map.status).toBe(200);
+    expect((await map.json()).sources.length).toBeGreaterThan(5);
   });
 });

@@ -163,7 +163,8 @@ export class ChatView extends LitElement {
           : m,
       );
       const used = stored.chat?.models?.[0];
-      if (used && this.models.some((m) => m.name === used)) this.model = used;
+      // Models may still be loading (a page opened on #/c/<id>): loadModels keeps a model it lists.
+      if (used && (this.modelsLoading || this.models.some((m) => m.name === used))) this.model = used;
     } catch (err) {
       this.notice = `Could not open this chat: ${messageOf(err)}`;
     }
