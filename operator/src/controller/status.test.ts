@@ -95,6 +95,26 @@ describe('computeStatus', () => {
     expect(cond(broken, 'Ready')?.status).toBe('False');
   });
 
+  it('reports a stuck rollout (ProgressDeadlineExceeded) as Degraded and no longer Progressing', () => {
+    const stuck = deploy({ ready: 0 });
+    stuck.status = {
+      ...stuck.status,
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: 'ReplicaSet "chat-backend-1" has timed out progressing.',
+        },
+      ],
+    };
+    const s = computeStatus(input({ backend: stuck }));
+    expect(cond(s, 'Progressing')).toMatchObject({ status: 'False', reason: 'RolloutStuck' });
+    expect(cond(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'RolloutStuck' });
+    expect(cond(s, 'Degraded')?.message).toContain('ProgressDeadlineExceeded');
+    expect(cond(s, 'Ready')?.status).toBe('False');
+  });
+
   it('explains loopback URLs and lists unreachable ones', () => {
     const loop = computeStatus(input({ ollama: [{ url: 'http://localhost:11434', state: 'loopback' }] }));
     expect(cond(loop, 'OllamaReachable')).toMatchObject({ status: 'False', reason: 'LoopbackURL' });
