@@ -21,7 +21,9 @@ export function isLoopbackUrl(raw: string): boolean {
   } catch {
     return false;
   }
-  host = host.replace(/^\[|\]$/g, '');
+  // WHATWG URL already canonicalises 127.1, 2130706433 and [0:0:0:0:0:0:0:1]; an IPv4-mapped
+  // address comes out in hex ([::ffff:7f00:1]); a trailing dot is the same DNS name.
+  host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   return (
     host === 'localhost' ||
     host.endsWith('.localhost') ||
@@ -29,8 +31,8 @@ export function isLoopbackUrl(raw: string): boolean {
     host === '::' ||
     host === '::1' ||
     /^127\.\d+\.\d+\.\d+$/.test(host) ||
-    host === '0:0:0:0:0:0:0:1' ||
-    host.startsWith('::ffff:127.')
+    /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host) ||
+    host === '::ffff:0:0'
   );
 }
 

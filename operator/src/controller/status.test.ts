@@ -167,9 +167,17 @@ describe('isLoopbackUrl', () => {
       'http://127.1.2.3',
       'http://[::1]:11434',
       'http://0.0.0.0:11434',
+      'http://localhost.:11434',
+      'http://[::ffff:127.0.0.1]:11434',
+      'http://2130706433:11434',
     ])
       expect(isLoopbackUrl(u), u).toBe(true);
-    for (const u of ['http://ollama.ollama.svc:11434', 'http://10.0.0.5:11434', 'https://ollama.example.com'])
+    for (const u of [
+      'http://ollama.ollama.svc:11434',
+      'http://10.0.0.5:11434',
+      'https://ollama.example.com',
+      'http://[::ffff:10.0.0.5]:11434',
+    ])
       expect(isLoopbackUrl(u), u).toBe(false);
   });
 });
