@@ -1,6 +1,6 @@
 // The chart against the real thing: helm lint, helm template validated by the real API server
 // (server-side dry-run), and helm install / upgrade / uninstall into a real control plane.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
@@ -80,6 +80,61 @@ describe('helm lint and values schema (no cluster)', () => {
     expect(r.stderr).toContain('ERROR: watchNamespaces only applies with scope: namespace');
   });
 
+  it('refuses several replicas without leader election, which would reconcile twice', async () => {
+    const r = await h.helm([
+      'template',
+      'x',
+      CHART_DIR,
+      '--set',
+      'replicaCount=2',
+      '--set',
+      'leaderElection.enabled=false',
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ERROR: replicaCount above 1 needs leaderElection.enabled=true');
+  });
+
+  it('ha: two replicas electing a leader on a Lease they may write, with a PodDisruptionBudget', async () => {
+    const objs = parseManifests(
+      await h.helmOk(['template', 'x', CHART_DIR, '-n', 'ops', '-f', join(CHART_DIR, 'ci/ha-values.yaml')]),
+    );
+    const dep = objs.find((o) => o.kind === 'Deployment') as K8sObject & { spec: { replicas: number } };
+    expect(dep.spec.replicas).toBe(2);
+    const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(config.data).toMatchObject({
+      LEADER_ELECTION: 'true',
+      LEADER_ELECTION_NAMESPACE: 'ops',
+      LEADER_ELECTION_ID: 'x-webui-operator',
+    });
+    const role = objs.find(
+      (o) => o.kind === 'Role' && o.metadata.name === 'x-webui-operator-leader-election',
+    ) as (K8sObject & { rules: { resources: string[]; verbs: string[] }[] }) | undefined;
+    expect(role?.metadata.namespace).toBe('ops');
+    expect(role?.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+    ]);
+    expect(objs.filter((o) => o.kind === 'PodDisruptionBudget')).toHaveLength(1);
+  });
+
+  it('the metrics Service selects the operator pods and reaches their http port', async () => {
+    const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR]));
+    const svc = objs.find((o) => o.kind === 'Service') as K8sObject & {
+      spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+    };
+    const dep = objs.find((o) => o.kind === 'Deployment') as K8sObject & {
+      spec: {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: { containers: { ports: { name: string; containerPort: number }[] }[] };
+        };
+      };
+    };
+    expect(dep.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+    const ports = dep.spec.template.spec.containers[0]?.ports ?? [];
+    expect(ports.map((p) => p.name)).toContain(svc.spec.ports[0]?.targetPort);
+    expect(ports[0]?.containerPort).toBe(svc.spec.ports[0]?.port);
+  });
+
   it('namespaced mode with watchNamespaces gets a Role in each and watches exactly those', async () => {
     const objs = parseManifests(
       await h.helmOk([
@@ -137,11 +192,21 @@ describe('helm lint and values schema (no cluster)', () => {
     expect(config.data.WATCH_NAMESPACES).toBe('team-a');
   });
 
-  it('configures the operator only with settings it reads', async () => {
+  it('configures the operator only with settings it reads, and sets or documents every one it has', async () => {
     const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR]));
     const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
     const envNames = new Set([...OPERATOR_USAGE.matchAll(/\b([A-Z][A-Z0-9_]{3,})\b/g)].map((m) => m[1]));
     for (const key of Object.keys(config.data)) expect(envNames, `operator reads ${key}`).toContain(key);
+    // And the other way round: every operator setting is set by the chart or documented in values.yaml
+    // (for extraEnv), so a new operator flag cannot go unnoticed here.
+    const valuesYaml = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
+    // The env column of each flag line of `webui-operator --help`.
+    const settings = OPERATOR_USAGE.split('\n')
+      .filter((l) => /^\s+--/.test(l))
+      .map((l) => l.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/)?.[0] ?? `(no env name in: ${l.trim()})`);
+    expect(settings).toContain('RESYNC_SECONDS');
+    for (const name of settings)
+      expect(name in config.data || valuesYaml.includes(name), `chart sets or documents ${name}`).toBe(true);
   });
 
   it('cluster mode watches every namespace with a ClusterRole', async () => {
@@ -163,6 +228,7 @@ describe('helm lint and values schema (no cluster)', () => {
             automountServiceAccountToken: boolean;
             containers: {
               securityContext: Record<string, unknown>;
+              resources: unknown;
               livenessProbe: { httpGet: { path: string } };
               readinessProbe: { httpGet: { path: string } };
             }[];
@@ -182,6 +248,7 @@ describe('helm lint and values schema (no cluster)', () => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },
     });
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } });
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
     expect(c.readinessProbe.httpGet.path).toBe('/readyz');
   });
@@ -230,7 +297,7 @@ describe('against a real API server', () => {
   });
 
   it('helm install creates the CRD, the operator Deployment, its RBAC and Services, and the WebUI', async () => {
-    await h.helmOk([
+    const notes = await h.helmOk([
       'install',
       'wo',
       CHART_DIR,
@@ -238,7 +305,15 @@ describe('against a real API server', () => {
       ns,
       '-f',
       join(CHART_DIR, 'ci/with-webui-values.yaml'),
+      '--set',
+      'webui.spec.service.port=8081',
     ]);
+    // NOTES.txt: how to check the operator, run the helm test, and reach this WebUI.
+    expect(notes).toContain(`kubectl -n ${ns} rollout status deployment/wo-webui-operator`);
+    expect(notes).toContain(`helm test wo -n ${ns}`);
+    expect(notes).toContain(`kubectl -n ${ns} get webui chat -w`);
+    expect(notes).toContain(`kubectl -n ${ns} port-forward service/chat-frontend 8080:8081`);
+    expect(notes).toContain('"localhost" there is the pod itself');
     const crd = await readCrd();
     expect(crd?.metadata?.annotations?.['helm.sh/resource-policy']).toBe('keep');
 
