@@ -68,7 +68,7 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
 
   app.use(apiNotFound());
   app.use(apiGate(svc.lifecycle));
-  app.use(configRefresh(svc.config, svc.lifecycle));
+  app.use(configRefresh(svc.config, svc.lifecycle, svc.logger));
   // Only API calls look up the session: static assets and /health never touch the database.
   // The user is reused for up to a second (auth/session-cache.ts); this process's own changes apply at once.
   const loadUser = async (id: string): Promise<SessionUser | undefined> => {

@@ -24,13 +24,55 @@ describe('SessionUserCache', () => {
     const cache = new SessionUserCache({ ttlMs: 1000, now: () => now });
     const t = table({ a: alice });
     expect(await cache.get('a', t.load)).toEqual(alice);
-    now += 999;
+    now += 400;
     expect(await cache.get('a', t.load)).toEqual(alice);
     expect(t.calls).toHaveLength(1);
     t.rows.a = { ...alice, role: 'admin' };
-    now += 1;
+    now += 600; // expired: read again, and wait for it
     expect((await cache.get('a', t.load))?.role).toBe('admin');
     expect(t.calls).toHaveLength(2);
+  });
+
+  it('past half its lifetime, serves the entry and re-reads it in the background', async () => {
+    let now = 0;
+    const cache = new SessionUserCache({ ttlMs: 1000, now: () => now });
+    const t = table({ a: alice });
+    await cache.get('a', t.load);
+    t.rows.a = { ...alice, role: 'admin' };
+    now = 600;
+    // Still the old row (600 ms old, within the lifetime), while the new one is read.
+    expect((await cache.get('a', t.load))?.role).toBe('user');
+    expect(t.calls).toHaveLength(2);
+    await new Promise((r) => setImmediate(r));
+    now = 1050; // past the first entry's lifetime, early in the refreshed one's
+    expect((await cache.get('a', t.load))?.role).toBe('admin');
+    expect(t.calls).toHaveLength(2);
+  });
+
+  it('drops the entry when the background re-read finds the account gone', async () => {
+    let now = 0;
+    const cache = new SessionUserCache({ ttlMs: 1000, now: () => now });
+    const t = table({ a: alice });
+    await cache.get('a', t.load);
+    delete t.rows.a;
+    now = 600;
+    await cache.get('a', t.load);
+    await new Promise((r) => setImmediate(r));
+    expect(cache.size).toBe(0);
+    expect(await cache.get('a', t.load)).toBeUndefined();
+  });
+
+  it('keeps serving a fresh entry when the background re-read fails', async () => {
+    let now = 0;
+    const cache = new SessionUserCache({ ttlMs: 1000, now: () => now });
+    const t = table({ a: alice });
+    await cache.get('a', t.load);
+    now = 600;
+    expect(await cache.get('a', () => Promise.reject(new Error('db down')))).toEqual(alice);
+    await new Promise((r) => setImmediate(r));
+    expect(cache.size).toBe(1);
+    now = 1001; // expired: the read is awaited and its error surfaces
+    await expect(cache.get('a', () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
   });
 
   it('reads again at once after invalidate (role change, deletion in this process)', async () => {

@@ -42,15 +42,32 @@ export class SessionUserCache {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** The cached user, else `load(id)` (kept when it found one). */
+  /**
+   * The cached user, else `load(id)` (kept when it found one). An entry past
+   * half its lifetime is still served, and re-read in the background so that
+   * a busy user's requests rarely wait for the database; nothing older than
+   * `ttlMs` is ever served.
+   */
   get(id: string, load: (id: string) => Promise<SessionUser | undefined>): Promise<SessionUser | undefined> {
     const hit = this.#entries.get(id);
     if (hit !== undefined) {
-      if (hit.expiresAt > this.#now()) return Promise.resolve(hit.user);
+      const left = hit.expiresAt - this.#now();
+      if (left > 0) {
+        if (left <= this.#ttlMs / 2 && !this.#loading.has(id))
+          this.#load(id, load).catch(() => {
+            // The entry expires on its own; the next request after that reads again and sees the error.
+          });
+        return Promise.resolve(hit.user);
+      }
       this.#entries.delete(id);
     }
-    const pending = this.#loading.get(id);
-    if (pending !== undefined) return pending;
+    return this.#loading.get(id) ?? this.#load(id, load);
+  }
+
+  #load(
+    id: string,
+    load: (id: string) => Promise<SessionUser | undefined>,
+  ): Promise<SessionUser | undefined> {
     const generation = this.#generation;
     const done = () => {
       if (this.#loading.get(id) === p) this.#loading.delete(id);
@@ -58,7 +75,11 @@ export class SessionUserCache {
     const p: Promise<SessionUser | undefined> = load(id).then(
       (user) => {
         done();
-        if (user === undefined) return undefined;
+        if (user === undefined) {
+          // Gone (deleted): drop what a background refresh may still hold.
+          this.#entries.delete(id);
+          return undefined;
+        }
         // Shared by concurrent requests: nobody may change it in place.
         const frozen = Object.freeze({ ...user });
         if (generation === this.#generation && this.#ttlMs > 0) this.#keep(id, frozen);
