@@ -1,7 +1,7 @@
 // RBAC proven, not assumed: the chart is installed into a real API server (RBAC on), and the real operator
 // process runs with a token of the chart's ServiceAccount and the settings from the chart's ConfigMap.
 // It must reconcile a WebUI fully (children, status, Events) in cluster scope and in namespace scope, and
-// it must NOT converge when the chart's Role loses the permission to write Secrets.
+// it must NOT converge when the chart's Role loses the permission to write Secrets or delete Ingresses.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
