@@ -213,8 +213,17 @@ describe('first day with the WebUI', () => {
     const toggle = admin.getByLabel('Enable New Sign Ups');
     await expect.poll(() => toggle.isChecked()).toBe(false);
     await toggle.check();
+    // The default role for new users saves too (and goes back to pending for the next step).
+    const role = admin.getByLabel('Default role for new users');
+    expect(await role.inputValue()).toBe('pending');
+    await role.selectOption('user');
     await admin.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
+    const authConfig = () => admin.evaluate(() => fetch('/api/v1/auths/admin/config').then((r) => r.json()));
+    await expect.poll(authConfig).toMatchObject({ ENABLE_SIGNUP: true, DEFAULT_USER_ROLE: 'user' });
+    await role.selectOption('pending');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(authConfig).toMatchObject({ ENABLE_SIGNUP: true, DEFAULT_USER_ROLE: 'pending' });
 
     await bob.goto(server.url);
     await expect.poll(() => bob.getByRole('button', { name: 'Sign up' }).count()).toBe(1);
@@ -312,6 +321,7 @@ describe('first day with the WebUI', () => {
     await copy.press('Enter');
     await expect.poll(() => copy.textContent()).toMatch(/Copied/);
     expect(await bob.evaluate(() => navigator.clipboard.readText())).toBe('console.log("hello");');
+    expect(await unlabelledControls(bob)).toEqual([]);
     // Several distinct, growing intermediate states were on screen before the end.
     expect(partials.length).toBeGreaterThanOrEqual(2);
     expect(partials[0]?.length).toBeLessThan(final.length);
@@ -465,6 +475,7 @@ describe('first day with the WebUI', () => {
       expect(await toggle.getAttribute('aria-expanded')).toBe('true');
       expect(await history.isVisible()).toBe(true);
       await shot(page, 'chat-phone-history-dark');
+      expect(await unlabelledControls(page)).toEqual([]);
       await toggle.click();
       expect(await history.isVisible()).toBe(false);
       // Escape closes it too, and focus returns to the toggle.
@@ -549,6 +560,20 @@ describe('first day with the WebUI', () => {
     await url.fill(closed);
     await admin.getByRole('button', { name: 'Verify connection to URL 1' }).click();
     await expect.poll(() => admin.locator('.result').first().textContent()).toMatch(/Not reachable/);
+
+    // Every URL has its own Verify; focus follows Add and Remove (keyboard only).
+    await admin.getByRole('button', { name: /Add another URL/ }).press('Enter');
+    await expect.poll(() => deepActive(admin)).toBe('INPUT#url-1');
+    await admin.keyboard.type(ollama.url);
+    await admin.getByRole('button', { name: 'Verify connection to URL 2' }).press('Enter');
+    await expect.poll(() => admin.locator('.result').nth(1).textContent()).toMatch(/Connected/);
+    expect(await admin.locator('.result').first().textContent()).toMatch(/Not reachable/);
+    await admin.getByRole('button', { name: 'Save' }).press('Enter');
+    await expect
+      .poll(() => admin.evaluate(() => fetch('/ollama/config').then((r) => r.json())))
+      .toMatchObject({ OLLAMA_BASE_URLS: [closed, ollama.url] });
+    await admin.getByRole('button', { name: 'Remove URL 2' }).press('Enter');
+    await expect.poll(() => deepActive(admin)).toBe('INPUT#url-0');
   });
 
   it('an unreachable Ollama shows the server detail with the hint and a link to Connections', async () => {
