@@ -380,7 +380,12 @@ describe('first day with the WebUI', () => {
     const history = bob.getByRole('navigation', { name: 'Chat history' });
     const first = history.getByRole('listitem').first();
     const title = (await first.getByRole('link').textContent())?.trim() ?? '';
-    await history.getByRole('button', { name: `Rename ${title}` }).click();
+    // Keyboard only: Tab from the chat's link reaches its Rename button, which is then visible.
+    await first.getByRole('link').focus();
+    await bob.keyboard.press('Tab');
+    await expect.poll(() => deepActiveName(bob)).toBe(`Rename ${title}`);
+    expect(await history.getByRole('button', { name: `Rename ${title}` }).isVisible()).toBe(true);
+    await bob.keyboard.press('Enter');
     const input = history.getByLabel(`New title for ${title}`);
     await input.fill('Renamed chat');
     await input.press('Enter');
@@ -484,6 +489,7 @@ describe('first day with the WebUI', () => {
       await toggle.click();
       await page.keyboard.press('Escape');
       expect(await history.isVisible()).toBe(false);
+      await expect.poll(() => deepActiveName(page)).toBe('History');
       await shot(page, 'chat-phone-dark');
     } finally {
       await phone.close();
