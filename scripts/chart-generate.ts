@@ -3,6 +3,7 @@
  *   package.json version/images  -> Chart.yaml version/appVersion, values.yaml image defaults
  *   crds/webui.dev_webuis.yaml   -> templates/crd-webui.dev_webuis.yaml
  *   values.yaml comments         -> README.md values table
+ *   crds/webui.dev_webuis.yaml   -> values.schema.json `webui.spec` (the CRD's spec schema, closed)
  * `--check` writes nothing and exits 1 naming each stale file (test/chart/chart-generate.test.ts runs
  * the same comparison).
  */
@@ -11,6 +12,7 @@ import { join, relative } from 'node:path';
 import { crdTemplate } from './chart-crd.ts';
 import { chartYamlWithImages, valuesYamlWithImages } from './chart-images.ts';
 import { readmeWithValuesTable } from './chart-readme.ts';
+import { valuesSchemaWithWebuiSpec } from './chart-schema.ts';
 import { REPO_ROOT, readImageNames } from './image-names.ts';
 
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'webui-operator');
@@ -39,6 +41,7 @@ export function generatedFiles(root = REPO_ROOT): GeneratedFile[] {
   const readmePath = join(chartDir, 'README.md');
   const crdSource = join(root, 'crds', 'webui.dev_webuis.yaml');
   const crdTemplatePath = join(chartDir, 'templates', 'crd-webui.dev_webuis.yaml');
+  const schemaPath = join(chartDir, 'values.schema.json');
   const values = read(valuesPath);
   const expectedValues = valuesYamlWithImages(values, names);
   return [
@@ -48,6 +51,11 @@ export function generatedFiles(root = REPO_ROOT): GeneratedFile[] {
       path: crdTemplatePath,
       current: read(crdTemplatePath),
       expected: crdTemplate(read(crdSource), relative(root, crdSource)),
+    },
+    {
+      path: schemaPath,
+      current: read(schemaPath),
+      expected: valuesSchemaWithWebuiSpec(read(schemaPath), read(crdSource)),
     },
     {
       path: readmePath,

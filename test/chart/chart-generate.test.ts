@@ -3,9 +3,10 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { crdTemplate } from '../../scripts/chart-crd.ts';
-import { generatedFiles } from '../../scripts/chart-generate.ts';
+import { CRD_SOURCE, generatedFiles } from '../../scripts/chart-generate.ts';
 import { setYamlScalar, valuesYamlWithImages } from '../../scripts/chart-images.ts';
 import { documentedValues, valuesTableMarkdown } from '../../scripts/chart-readme.ts';
+import { jsonSchemaOf, valuesSchemaWithWebuiSpec } from '../../scripts/chart-schema.ts';
 import { imageNamesFrom, REPO_ROOT, readImageNames } from '../../scripts/image-names.ts';
 
 const CHART = join(REPO_ROOT, 'charts', 'webui-operator');
@@ -144,13 +145,7 @@ describe('values.schema.json', () => {
   };
   const resolve = (s: Schema): Schema =>
     s.$ref ? (schema.definitions[s.$ref.split('/').pop() ?? ''] ?? s) : s;
-  const PASS_THROUGH = new Set([
-    'resources',
-    'podSecurityContext',
-    'securityContext',
-    'affinity',
-    'webui.spec',
-  ]);
+  const PASS_THROUGH = new Set(['resources', 'podSecurityContext', 'securityContext', 'affinity']);
 
   it('has an entry for every documented value and closes every block the chart owns', () => {
     const values = readFileSync(join(CHART, 'values.yaml'), 'utf8');
@@ -171,5 +166,58 @@ describe('values.schema.json', () => {
         }
       }
     }
+  });
+});
+
+describe('webui.spec schema from the CRD', () => {
+  it('closes objects, keeps preserve-unknown-fields open, turns int-or-string into anyOf, drops CEL', () => {
+    const out = jsonSchemaOf({
+      type: 'object',
+      description: 'dropped',
+      required: ['a'],
+      'x-kubernetes-validations': [{ rule: 'true', message: 'm' }],
+      properties: {
+        a: { type: 'integer', format: 'int32', minimum: 1 },
+        port: { 'x-kubernetes-int-or-string': true },
+        free: {
+          type: 'object',
+          properties: { k: { type: 'string' } },
+          'x-kubernetes-preserve-unknown-fields': true,
+        },
+        map: { type: 'object', additionalProperties: { type: 'string', maxLength: 3 } },
+        list: { type: 'array', items: { type: 'object', properties: { n: { type: 'string' } } } },
+      },
+    });
+    expect(out).toEqual({
+      type: 'object',
+      required: ['a'],
+      additionalProperties: false,
+      properties: {
+        a: { type: 'integer', minimum: 1 },
+        port: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
+        free: { type: 'object', properties: { k: { type: 'string' } } },
+        map: { type: 'object', additionalProperties: { type: 'string', maxLength: 3 } },
+        list: {
+          type: 'array',
+          items: { type: 'object', additionalProperties: false, properties: { n: { type: 'string' } } },
+        },
+      },
+    });
+  });
+
+  it('puts the CRD spec schema at webui.spec', () => {
+    const crd = readFileSync(CRD_SOURCE, 'utf8');
+    const schema = JSON.parse(
+      valuesSchemaWithWebuiSpec(JSON.stringify({ properties: { webui: { properties: {} } } }), crd),
+    ) as {
+      properties: { webui: { properties: { spec: { additionalProperties: boolean; properties: object } } } };
+    };
+    const spec = schema.properties.webui.properties.spec;
+    expect(spec.additionalProperties).toBe(false);
+    expect(Object.keys(spec.properties)).toContain('ollama');
+  });
+
+  it('refuses a file that is not a CRD', () => {
+    expect(() => valuesSchemaWithWebuiSpec('{}', 'kind: ConfigMap\n')).toThrow(/not a CRD/);
   });
 });

@@ -368,6 +368,11 @@ describe('against a real API server', () => {
 
     await h.helmOk([...upgrade.slice(0, -2), '--set', 'webui.spec.ollama.timeoutSeconds=30']);
     expect((await readWebui()).spec.ollama.timeoutSeconds).toBe(30);
+
+    // A typo in webui.spec is refused by the chart's schema (the CRD's, embedded), not silently pruned.
+    const typo = await h.helm([...upgrade.slice(0, -2), '--set', 'webui.spec.olama.baseUrl=http://x:11434']);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toMatch(/olama/);
   });
 
   it('helm uninstall removes the operator and the WebUI but keeps the CRD (crds.keep)', async () => {
@@ -452,6 +457,9 @@ describe('against a real API server', () => {
         CHART_DIR,
         '-n',
         'dry-invalid',
+        // The chart's own schema (which embeds the CRD's) refuses this first; skip it to show that
+        // the server-side dry-run catches it too.
+        '--skip-schema-validation',
         '--set',
         'webui.create=true',
         '--set-string',
