@@ -15,12 +15,13 @@ interface AdminDetails {
 export class PendingScreen extends LitElement {
   static override properties = { user: { attribute: false }, admin: { state: true } };
   declare user: SessionUser | null;
-  declare admin: AdminDetails | null;
+  /** undefined while asking the server, null when it does not share the contact. */
+  declare admin: AdminDetails | null | undefined;
 
   constructor() {
     super();
     this.user = null;
-    this.admin = null;
+    this.admin = undefined;
   }
 
   override connectedCallback() {
@@ -42,12 +43,14 @@ export class PendingScreen extends LitElement {
         waiting for an administrator to approve it. You can chat once it is approved.
       </p>
       ${
-        this.admin
-          ? html`<p class="contact">
+        this.admin === undefined
+          ? nothing
+          : this.admin
+            ? html`<p class="contact">
             Administrator: ${this.admin.name}
             (<a href=${`mailto:${this.admin.email}`}>${this.admin.email}</a>)
           </p>`
-          : html`<p class="muted">Contact your administrator to get access.</p>`
+            : html`<p class="muted">Contact your administrator to get access.</p>`
       }
       <div class="row">
         <button class="primary" type="button" @click=${() => this.#emit('refresh-session')}>Check again</button>
