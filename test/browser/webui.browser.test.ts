@@ -536,6 +536,20 @@ describe('first day with the WebUI', () => {
       await admin.getByRole('button', { name: 'Confirm delete' }).click();
       await expect.poll(() => admin.locator('tr', { hasText: carol.email }).count()).toBe(0);
       await expect.poll(roleOf).toBeUndefined();
+      // The deleted row's buttons are gone; focus moves to the next user's role, not to <body>.
+      await expect.poll(() => deepActiveName(admin)).toBe(`Role for ${BOB.email}`);
+      // On a phone the users table fits: nothing scrolls sideways.
+      await admin.setViewportSize({ width: 390, height: 760 });
+      try {
+        await shot(admin, 'settings-users-phone');
+        const overflow = await admin.evaluate(() => {
+          const el = document.scrollingElement ?? document.documentElement;
+          return el.scrollWidth - el.clientWidth;
+        });
+        expect(overflow).toBeLessThanOrEqual(0);
+      } finally {
+        await admin.setViewportSize({ width: 1200, height: 780 });
+      }
 
       // Carol's next call is refused: the app returns to sign-in and says why.
       await carolPage.getByLabel('Message', { exact: true }).fill('still there?');
