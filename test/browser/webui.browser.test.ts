@@ -233,6 +233,11 @@ describe('first day with the WebUI', () => {
     await bob.getByRole('button', { name: 'Sign up' }).click();
     // Focus moves into the form when it switches to sign-up.
     await expect.poll(() => deepActive(bob)).toBe('INPUT#name');
+    // A taken email is refused inline, in the server's words, and the form keeps what was typed.
+    await fillAuth(bob, { ...BOB, email: ADMIN.email });
+    await bob.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => bob.getByRole('alert').textContent()).toMatch(/already/i);
+    expect(await bob.getByLabel('Name', { exact: true }).inputValue()).toBe(BOB.name);
     await fillAuth(bob, BOB);
     await bob.getByRole('button', { name: 'Create account' }).click();
     await expect.poll(() => bob.getByRole('heading', { name: 'Account activation pending' }).count()).toBe(1);
