@@ -118,6 +118,9 @@ describe('--mode all without a frontend build', () => {
   });
 
   it('warns once, keeps the API working, explains on / how to build, and says so on /health', async () => {
+    // /ready can answer before the piped stdout reaches us; the "ready" line comes after the warning.
+    for (let i = 0; i < 100 && !s.logs().some((l) => l.msg === 'ready'); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const warnings = s
       .logs()
       .filter((l) => l.level === 40 && String(l.msg).includes('frontend build not found'));

@@ -30,6 +30,8 @@ export class SessionUserCache {
   readonly #entries = new Map<string, Entry>();
   /** Lookups in flight, shared by concurrent requests of one user. */
   readonly #loading = new Map<string, Promise<SessionUser | undefined>>();
+  /** Background re-reads queued but not started yet. */
+  readonly #scheduled = new Set<string>();
   /**
    * Bumped by every invalidation: a lookup that started before one may have
    * read the old row, so its result is returned but not kept.
@@ -53,10 +55,18 @@ export class SessionUserCache {
     if (hit !== undefined) {
       const left = hit.expiresAt - this.#now();
       if (left > 0) {
-        if (left <= this.#ttlMs / 2 && !this.#loading.has(id))
-          this.#load(id, load).catch(() => {
-            // The entry expires on its own; the next request after that reads again and sees the error.
+        if (left <= this.#ttlMs / 2 && !this.#loading.has(id) && !this.#scheduled.has(id)) {
+          // After this request's own work: SQLite reads block the event loop, so they
+          // should not run before this request has sent its call upstream.
+          this.#scheduled.add(id);
+          setImmediate(() => {
+            this.#scheduled.delete(id);
+            if (this.#loading.has(id)) return;
+            this.#load(id, load).catch(() => {
+              // The entry expires on its own; the next request after that reads again and sees the error.
+            });
           });
+        }
         return Promise.resolve(hit.user);
       }
       this.#entries.delete(id);

@@ -28,17 +28,20 @@ export function configRefresh(
       if (age >= CONFIG_REFRESH_AHEAD_MS && age < 2 * CONFIG_REFRESH_AHEAD_MS && !reading) {
         reading = true;
         lastRead = t;
-        config
-          .load()
-          .catch((err: unknown) =>
-            logger.warn(
-              { err: err instanceof Error ? err.message : String(err) },
-              'reading saved settings failed',
-            ),
-          )
-          .finally(() => {
-            reading = false;
-          });
+        // After this request's own work: SQLite reads block the event loop.
+        setImmediate(() => {
+          config
+            .load()
+            .catch((err: unknown) =>
+              logger.warn(
+                { err: err instanceof Error ? err.message : String(err) },
+                'reading saved settings failed',
+              ),
+            )
+            .finally(() => {
+              reading = false;
+            });
+        });
       } else if (age >= 2 * CONFIG_REFRESH_AHEAD_MS) {
         lastRead = t;
       }
