@@ -37,3 +37,17 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     destination,
   );
 }
+
+/** The top-level entries of REDACT_PATHS. */
+export const TOP_LEVEL_REDACT_PATHS = REDACT_PATHS.filter((p) => !p.includes('.') && !p.includes('['));
+
+/**
+ * A logger for flat lines built from known fields (the per-request line): the
+ * same censoring, with the top-level paths only. pino's wildcard paths cost
+ * ~20 µs and ~20 KB of garbage per line (measured), which on the proxy's hot
+ * path meant a garbage collection every few requests; on a flat object they
+ * cannot match anything the top-level paths miss.
+ */
+export function flatLineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: TOP_LEVEL_REDACT_PATHS, censor: '[redacted]' } });
+}

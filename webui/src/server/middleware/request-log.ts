@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { Logger } from '../logger.ts';
+import { flatLineLogger, type Logger } from '../logger.ts';
 
 const QUIET = new Set(['/health', '/ready', '/health/db']);
 
@@ -8,7 +8,8 @@ const QUIET = new Set(['/health', '/ready', '/health/db']);
  * carry tokens), status and duration. Headers and bodies are never logged,
  * so passwords, tokens, cookies and keys cannot end up here.
  */
-export function requestLog(logger: Logger): Middleware {
+export function requestLog(parent: Logger): Middleware {
+  const logger = flatLineLogger(parent);
   return async function requestLogMiddleware(ctx, next) {
     const start = performance.now();
     try {
