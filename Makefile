@@ -62,7 +62,8 @@ run: frontend ## Run the WebUI locally in the foreground on embedded SQLite (./d
 	node webui/bin/webui.ts serve
 
 .PHONY: build
-build: frontend crds ## Build what ships: the frontend bundle and the generated CRD (server and operator run as TS on Node 24)
+build: frontend crds ## Build what ships: the frontend bundle, the server bundle (dist/webui) and the generated CRD
+	node webui/scripts/build-server.ts
 	tsc -p tsconfig.json --noEmit
 
 # --- Operator ---
