@@ -9,11 +9,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { formatFrontendBench, measureFrontend } from './frontend.ts';
 import { type OperatorScaleResult, runOperatorScaleBench } from './operator-scale.ts';
 import { formatProxyBench, runProxyBench } from './proxy.ts';
 
 const OUT = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const CHART_VALUES = fileURLToPath(new URL('../charts/webui-operator/values.yaml', import.meta.url));
+
+/** The operator is measured with the Node flags the chart ships (values.yaml `nodeOptions`). */
+function shippedOperatorNodeOptions(): string {
+  const values = parseYaml(readFileSync(CHART_VALUES, 'utf8')) as { nodeOptions?: unknown };
+  if (typeof values.nodeOptions !== 'string') throw new Error(`${CHART_VALUES}: nodeOptions is missing`);
+  return values.nodeOptions;
+}
 const SECTIONS = ['proxy', 'frontend', 'operator'] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -95,11 +104,19 @@ async function main(): Promise<void> {
   }
   if (only.has('operator')) {
     const results: OperatorScaleResult[] = [];
+    const nodeOptions = shippedOperatorNodeOptions();
     for (const count of counts) {
-      log(`operator: ${count} WebUIs, steady window ${steadyWindowSec} s`);
-      results.push(await runOperatorScaleBench({ count, steadyWindowSec, log }));
+      log(`operator: ${count} WebUIs, steady window ${steadyWindowSec} s, NODE_OPTIONS="${nodeOptions}"`);
+      results.push(
+        await runOperatorScaleBench({
+          count,
+          steadyWindowSec,
+          log,
+          operatorEnv: { NODE_OPTIONS: nodeOptions },
+        }),
+      );
     }
-    bodies.operator = `${stamp}Command: \`node bench/operator-scale.ts --count ${counts.join(',')} --steady-seconds ${steadyWindowSec}\`\n\n${formatOperatorScale(results)}\n\n`;
+    bodies.operator = `${stamp}Command: \`node bench/operator-scale.ts --count ${counts.join(',')} --steady-seconds ${steadyWindowSec} --node-options '${nodeOptions}'\` (the chart's default \`nodeOptions\`)\n\n${formatOperatorScale(results)}\n\n`;
   }
 
   const doc = [
