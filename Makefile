@@ -134,6 +134,10 @@ bench: deps frontend envtest-assets ## Run the benchmarks and rewrite docs/bench
 images: ## Build the webui and operator container images (needs a Docker or Podman engine)
 	node scripts/build-images.ts
 
+.PHONY: e2e-k3s
+e2e-k3s: deps helm ## Optional: build the images, install the chart in k3s and chat through real pods (needs Docker/Podman; skipped without)
+	vitest run --config test/e2e/vitest.e2e.config.ts
+
 .PHONY: clean
 clean: ## Remove build outputs and local data (keeps bin/ and node_modules)
 	rm -rf dist webui/frontend-dist .dev .tmp coverage bench/results
