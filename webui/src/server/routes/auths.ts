@@ -37,6 +37,17 @@ const password = z.string().min(8, 'Password must be at least 8 characters').max
 const name = z.string().trim().min(1, 'Name is required').max(255);
 const profileImageUrl = z.string().max(100_000).optional();
 
+/** The account fields answered by profile updates and admin-created accounts. */
+function accountJson(user: UserRow) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    profile_image_url: user.profileImageUrl,
+  };
+}
+
 export const SignupForm = z.object({ name, email, password, profile_image_url: profileImageUrl });
 export const SigninForm = z.object({ email, password: z.string().min(1).max(256) });
 export const PasswordUpdateForm = z.object({ password: z.string().min(1).max(256), new_password: password });
@@ -185,13 +196,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       if (form.profile_image_url !== undefined) user.profileImageUrl = form.profile_image_url;
       user.updatedAt = Math.floor(Date.now() / 1000);
       await em.flush();
-      return {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        role: user.role,
-        profile_image_url: user.profileImageUrl,
-      };
+      return accountJson(user);
     },
   );
 
@@ -214,13 +219,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     async (_ctx, form) => {
       const em = svc.em();
       const { user } = await createAccount(em, form, () => form.role);
-      return {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        role: user.role,
-        profile_image_url: user.profileImageUrl,
-      };
+      return accountJson(user);
     },
   );
 
