@@ -19,10 +19,17 @@ import {
 } from '../src/api/v1alpha1/webui.ts';
 import { WebUIController } from '../src/controller/controller.ts';
 import { type FetchFn, OllamaProber } from '../src/controller/ollama.ts';
-import { clientFactory } from '../src/kube/client.ts';
-import { watchFn } from '../src/main.ts';
+import { loadKubeConnection } from '../src/kube/kubeconfig.ts';
+import { KubeClient } from '../src/kube/rest.ts';
+import { WATCH_IDLE_MS } from '../src/main.ts';
 
 export const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** The operator's own API client, configured from a kubeconfig file as the operator process would be. */
+export async function kubeClientFor(kubeconfigPath: string, timeoutMs = 10_000): Promise<KubeClient> {
+  const conn = await loadKubeConnection({ env: { KUBECONFIG: kubeconfigPath } });
+  return new KubeClient(conn, { timeoutMs, watchIdleMs: WATCH_IDLE_MS });
+}
 
 export async function waitFor<T>(
   what: string,
@@ -134,7 +141,7 @@ export async function markPodsReady(c: Clients, namespace: string, labelSelector
 
 /** Runs the controller in this process, with a fetch that maps fake Ollama host names to local ports. */
 export async function startController(
-  kc: KubeConfig,
+  kubeconfigPath: string,
   opts: { namespaces: string[]; hosts: Record<string, string>; resyncMs?: number },
 ): Promise<WebUIController> {
   const fetchFn: FetchFn = (url, init) => {
@@ -144,8 +151,7 @@ export async function startController(
   };
   const quiet = () => {};
   const controller = new WebUIController({
-    factory: await clientFactory(kc, 10_000),
-    watch: watchFn(kc),
+    client: await kubeClientFor(kubeconfigPath),
     namespaces: opts.namespaces,
     defaultImage: 'ghcr.io/webui-operator/webui:test',
     log: { debug: quiet, info: quiet, warn: quiet, error: (o, m) => console.error(m, o) },

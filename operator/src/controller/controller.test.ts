@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { WatchFn } from '../kube/informer.ts';
+import type { KubeTransport } from '../kube/rest.ts';
 import { WebUIController } from './controller.ts';
 import type { KubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
 
-/** Every typed client method is a list that returns nothing; watches are driven by the test. */
-function fakeFactory() {
-  const client = new Proxy(
-    {},
-    { get: () => async () => ({ items: [], metadata: { resourceVersion: '1' } }) },
-  );
-  return { makeApiClient: <T>() => client as T };
+/** Every list is empty; watches are driven by the test. */
+function fakeClient(): KubeTransport {
+  const { watch, open } = fakeWatches();
+  const empty = async <T>() => ({ items: [], metadata: { resourceVersion: '1' } }) as T;
+  return Object.assign({ request: empty, get: empty, watch }, { open });
 }
 
 function fakeWatches() {
@@ -47,11 +46,11 @@ describe('WebUIController', () => {
       deleteIngress: async () => {},
       createEvent: async () => {},
     };
-    const { watch, open } = fakeWatches();
+    const client = fakeClient();
+    const { open } = client as KubeTransport & { open: Map<string, (type: string, obj: unknown) => void> };
     const quiet = () => {};
     const controller = new WebUIController({
-      factory: fakeFactory(),
-      watch,
+      client,
       namespaces: ['ns'],
       defaultImage: 'img',
       log: { debug: quiet, info: quiet, warn: quiet, error: quiet },

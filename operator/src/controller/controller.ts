@@ -3,19 +3,15 @@
  * reconciler, controller-runtime style: events only enqueue the owner's key;
  * workers reconcile keys one at a time each.
  */
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubernetesObject,
-  NetworkingV1Api,
-} from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type WebUI } from '../api/v1alpha1/webui.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { PLURAL, type WebUI } from '../api/v1alpha1/webui.ts';
 import { apiFailure } from '../kube/errors.ts';
-import { Informer, type ListPage, type WatchFn } from '../kube/informer.ts';
+import { Informer, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from '../kube/queue.ts';
+import { collectionPath, type ResourceKind } from '../kube/resources.ts';
+import type { KubeTransport } from '../kube/rest.ts';
 import { LABEL_INSTANCE, LABEL_NAME, MANAGED_SELECTOR } from '../render/meta.ts';
-import { type ApiFactory, type KubeApi, kubeApi } from './kube-api.ts';
+import { type KubeApi, kubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
 import { type ChildKind, type Logger, Reconciler } from './reconcile.ts';
 
@@ -28,8 +24,8 @@ export interface ControllerObserver {
 }
 
 export interface ControllerOptions {
-  factory: ApiFactory;
-  watch: WatchFn;
+  /** Lists, watches and (unless `api` is given) writes go through it. */
+  client: KubeTransport;
   /** Namespaces to watch; empty means all. */
   namespaces: readonly string[];
   defaultImage: string;
@@ -44,29 +40,27 @@ export interface ControllerOptions {
 
 type ListResult = {
   items?: unknown[];
-  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
 };
 
 function page<T>(list: ListResult): ListPage<T> {
-  const plain = JSON.parse(JSON.stringify(list)) as ListResult;
-  const cont = plain.metadata?._continue ?? plain.metadata?.continue;
+  const cont = list.metadata?.continue;
   return {
-    items: (plain.items ?? []) as T[],
-    resourceVersion: plain.metadata?.resourceVersion ?? '',
+    items: (list.items ?? []) as T[],
+    resourceVersion: list.metadata?.resourceVersion ?? '',
     ...(cont ? { continue: cont } : {}),
   };
 }
 
-interface KindSpec {
-  kind: ChildKind | 'WebUI';
-  resource: string;
-  /** Watch path for a namespace, or all namespaces when undefined. */
-  path(ns: string | undefined): string;
-  list(
-    ns: string | undefined,
-    q: { limit: number; _continue?: string; labelSelector?: string },
-  ): Promise<ListResult>;
-}
+/** The kinds the controller caches: the WebUIs and every kind it owns. */
+const WATCHED: readonly { kind: ChildKind | 'WebUI'; resource: string }[] = [
+  { kind: 'WebUI', resource: PLURAL },
+  { kind: 'Deployment', resource: 'deployments' },
+  { kind: 'Service', resource: 'services' },
+  { kind: 'Secret', resource: 'secrets' },
+  { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims' },
+  { kind: 'Ingress', resource: 'ingresses' },
+];
 
 export class WebUIController {
   private readonly opts: ControllerOptions;
@@ -77,7 +71,7 @@ export class WebUIController {
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
-    const api = opts.api ?? kubeApi(opts.factory, opts.reportingInstance ?? 'webui-operator');
+    const api = opts.api ?? kubeApi(opts.client, opts.reportingInstance ?? 'webui-operator');
     this.reconciler = new Reconciler({
       cache: {
         webui: (ns, name) => this.find('WebUI', ns, name) as WebUI | undefined,
@@ -107,7 +101,7 @@ export class WebUIController {
           ),
       },
     });
-    for (const spec of this.kinds()) {
+    for (const spec of WATCHED) {
       const list: Informer<KubernetesObject>[] = [];
       const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
       for (const ns of scopes) list.push(this.informer(spec, ns));
@@ -123,87 +117,24 @@ export class WebUIController {
     return undefined;
   }
 
-  private kinds(): KindSpec[] {
-    const f = this.opts.factory;
-    const core = f.makeApiClient(CoreV1Api);
-    const apps = f.makeApiClient(AppsV1Api);
-    const net = f.makeApiClient(NetworkingV1Api);
-    const custom = f.makeApiClient(CustomObjectsApi);
-    const nsPath = (prefix: string, res: string) => (ns: string | undefined) =>
-      ns ? `${prefix}/namespaces/${ns}/${res}` : `${prefix}/${res}`;
-    return [
-      {
-        kind: 'WebUI',
-        resource: PLURAL,
-        path: nsPath(`/apis/${GROUP}/${VERSION}`, PLURAL),
-        list: (ns, q) =>
-          ns
-            ? custom.listNamespacedCustomObject({
-                group: GROUP,
-                version: VERSION,
-                plural: PLURAL,
-                namespace: ns,
-                ...q,
-              })
-            : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, ...q }),
-      },
-      {
-        kind: 'Deployment',
-        resource: 'deployments',
-        path: nsPath('/apis/apps/v1', 'deployments'),
-        list: (ns, q) =>
-          ns
-            ? apps.listNamespacedDeployment({ namespace: ns, ...q })
-            : apps.listDeploymentForAllNamespaces(q),
-      },
-      {
-        kind: 'Service',
-        resource: 'services',
-        path: nsPath('/api/v1', 'services'),
-        list: (ns, q) =>
-          ns ? core.listNamespacedService({ namespace: ns, ...q }) : core.listServiceForAllNamespaces(q),
-      },
-      {
-        kind: 'Secret',
-        resource: 'secrets',
-        path: nsPath('/api/v1', 'secrets'),
-        list: (ns, q) =>
-          ns ? core.listNamespacedSecret({ namespace: ns, ...q }) : core.listSecretForAllNamespaces(q),
-      },
-      {
-        kind: 'PersistentVolumeClaim',
-        resource: 'persistentvolumeclaims',
-        path: nsPath('/api/v1', 'persistentvolumeclaims'),
-        list: (ns, q) =>
-          ns
-            ? core.listNamespacedPersistentVolumeClaim({ namespace: ns, ...q })
-            : core.listPersistentVolumeClaimForAllNamespaces(q),
-      },
-      {
-        kind: 'Ingress',
-        resource: 'ingresses',
-        path: nsPath('/apis/networking.k8s.io/v1', 'ingresses'),
-        list: (ns, q) =>
-          ns ? net.listNamespacedIngress({ namespace: ns, ...q }) : net.listIngressForAllNamespaces(q),
-      },
-    ];
-  }
-
-  private informer(spec: KindSpec, ns: string | undefined): Informer<KubernetesObject> {
+  private informer(
+    spec: { kind: ResourceKind; resource: string },
+    ns: string | undefined,
+  ): Informer<KubernetesObject> {
     const primary = spec.kind === 'WebUI';
     // Owned kinds are watched only where this operator's label is set, to keep the caches small.
     const labelSelector = primary ? undefined : MANAGED_SELECTOR;
     return new Informer<KubernetesObject>({
       resource: ns ? `${spec.resource}/${ns}` : spec.resource,
-      watchPath: spec.path(ns),
+      watchPath: collectionPath(spec.kind, ns),
       ...(labelSelector ? { labelSelector } : {}),
-      watch: this.opts.watch,
+      watch: this.opts.client.watch,
       list: async ({ limit, continue: cont }) =>
         page(
-          await spec.list(ns, {
+          await this.opts.client.get<ListResult>(collectionPath(spec.kind, ns), {
             limit,
-            ...(cont ? { _continue: cont } : {}),
-            ...(labelSelector ? { labelSelector } : {}),
+            continue: cont,
+            labelSelector,
           }),
         ),
       onChange: (type, obj, old) => {

@@ -1,29 +1,9 @@
 /** The writes and uncached reads the reconciler makes, behind an interface so tests can fake them. */
-import {
-  AppsV1Api,
-  type Configuration,
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubernetesObject,
-  NetworkingV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1Ingress,
-  type V1PersistentVolumeClaim,
-  type V1Secret,
-  type V1Service,
-} from '@kubernetes/client-node';
-import {
-  API_VERSION,
-  GROUP,
-  KIND,
-  PLURAL,
-  VERSION,
-  type WebUI,
-  type WebUIStatus,
-} from '../api/v1alpha1/webui.ts';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
 import { isNotFound } from '../kube/errors.ts';
+import { collectionPath, isResourceKind, objectPath } from '../kube/resources.ts';
+import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
 
@@ -48,129 +28,74 @@ export interface KubeApi {
   createEvent(w: WebUI, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-export interface ApiFactory {
-  makeApiClient<T>(Api: new (c: Configuration) => T): T;
+const CHILD_KINDS = new Set(['Secret', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Ingress']);
+
+function childPath(kind: string | undefined, namespace: string, name: string): string {
+  if (!kind || !CHILD_KINDS.has(kind) || !isResourceKind(kind)) throw new Error(`cannot handle kind ${kind}`);
+  return objectPath(kind, namespace, name);
 }
 
-const SSA = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** JSON round trip: typed client-node models carry Date objects; the operator works on plain JSON. */
-function plain<T>(o: T): T {
-  return JSON.parse(JSON.stringify(o)) as T;
-}
-
-export function kubeApi(factory: ApiFactory, reportingInstance: string): KubeApi {
-  const core = factory.makeApiClient(CoreV1Api);
-  const apps = factory.makeApiClient(AppsV1Api);
-  const net = factory.makeApiClient(NetworkingV1Api);
-  const custom = factory.makeApiClient(CustomObjectsApi);
-  const common = { fieldManager: FIELD_MANAGER, force: true };
+export function kubeApi(client: KubeTransport, reportingInstance: string): KubeApi {
+  const applyQuery = { fieldManager: FIELD_MANAGER, force: true };
+  const ssa = (path: string, body: unknown) =>
+    client.request<KubernetesObject>('PATCH', path, {
+      query: applyQuery,
+      body,
+      contentType: CONTENT_TYPE.apply,
+    });
+  const readOrUndefined = async <T>(path: string): Promise<T | undefined> => {
+    try {
+      return await client.get<T>(path);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
 
   const api: KubeApi = {
-    async apply(obj) {
-      const name = obj.metadata?.name ?? '';
-      const namespace = obj.metadata?.namespace ?? '';
-      const p = { name, namespace, ...common };
-      switch (obj.kind) {
-        case 'Secret':
-          return plain(await core.patchNamespacedSecret({ ...p, body: obj as V1Secret }, SSA));
-        case 'PersistentVolumeClaim':
-          return plain(
-            await core.patchNamespacedPersistentVolumeClaim(
-              { ...p, body: obj as V1PersistentVolumeClaim },
-              SSA,
-            ),
-          );
-        case 'Service':
-          return plain(await core.patchNamespacedService({ ...p, body: obj as V1Service }, SSA));
-        case 'Deployment':
-          return plain(await apps.patchNamespacedDeployment({ ...p, body: obj as V1Deployment }, SSA));
-        case 'Ingress':
-          return plain(await net.patchNamespacedIngress({ ...p, body: obj as V1Ingress }, SSA));
-        default:
-          throw new Error(`cannot apply kind ${obj.kind}`);
-      }
+    apply(obj) {
+      const path = childPath(obj.kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+      return ssa(path, obj);
     },
 
     async applyStatus(w, status) {
-      await custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          namespace: w.metadata.namespace,
-          name: w.metadata.name,
-          ...common,
-          body: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            metadata: { name: w.metadata.name, namespace: w.metadata.namespace },
-            status,
-          },
-        },
-        SSA,
-      );
+      await ssa(objectPath('WebUI', w.metadata.namespace, w.metadata.name, 'status'), {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: w.metadata.name, namespace: w.metadata.namespace },
+        status,
+      });
     },
 
-    async readSecret(namespace, name) {
-      try {
-        return plain(await core.readNamespacedSecret({ name, namespace }));
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    readSecret: (namespace, name) => readOrUndefined<V1Secret>(objectPath('Secret', namespace, name)),
 
-    async read(kind, namespace, name) {
-      const p = { name, namespace };
-      try {
-        switch (kind) {
-          case 'Secret':
-            return plain(await core.readNamespacedSecret(p));
-          case 'PersistentVolumeClaim':
-            return plain(await core.readNamespacedPersistentVolumeClaim(p));
-          case 'Service':
-            return plain(await core.readNamespacedService(p));
-          case 'Deployment':
-            return plain(await apps.readNamespacedDeployment(p));
-          case 'Ingress':
-            return plain(await net.readNamespacedIngress(p));
-          default:
-            throw new Error(`cannot read kind ${kind}`);
-        }
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    read: (kind, namespace, name) => readOrUndefined<KubernetesObject>(childPath(kind, namespace, name)),
 
     async switchToRecreate(namespace, name) {
-      await apps.patchNamespacedDeployment(
-        {
-          name,
-          namespace,
-          fieldManager: FIELD_MANAGER,
-          body: { spec: { strategy: { type: 'Recreate', rollingUpdate: null } } },
-        },
-        MERGE,
-      );
+      await client.request('PATCH', objectPath('Deployment', namespace, name), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { spec: { strategy: { type: 'Recreate', rollingUpdate: null } } },
+        contentType: CONTENT_TYPE.merge,
+      });
     },
 
     async deleteIngress(namespace, name, uid) {
       try {
         // The uid precondition makes sure only the object we saw is deleted.
-        await net.deleteNamespacedIngress({ name, namespace, body: { preconditions: { uid } } });
+        await client.request('DELETE', objectPath('Ingress', namespace, name), {
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } },
+        });
       } catch (e) {
         if (!isNotFound(e)) throw e;
       }
     },
 
     async createEvent(w, type, reason, message) {
-      const now = new Date();
-      await core.createNamespacedEvent({
-        namespace: w.metadata.namespace,
+      const now = new Date().toISOString();
+      await client.request('POST', collectionPath('Event', w.metadata.namespace), {
         body: {
+          apiVersion: 'v1',
+          kind: 'Event',
           metadata: { generateName: `${w.metadata.name}.`, namespace: w.metadata.namespace },
           involvedObject: {
             apiVersion: API_VERSION,

@@ -1,5 +1,29 @@
-/** Uniform view of client-node failures (ApiException.body is a JSON string, watch errors carry statusCode). */
-import { ApiException } from '@kubernetes/client-node';
+/** Uniform view of API-server failures: HTTP errors carry the server's Status, network errors their cause. */
+
+/** The fields of a metav1.Status body that callers act on. */
+export interface ApiStatus {
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+/** A non-2xx answer from the API server (or a non-200 answer to a watch). */
+export class KubeApiError extends Error {
+  readonly code: number;
+  readonly reason: string | undefined;
+  /** Retry-After in seconds, when the server sent one. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: number, status: ApiStatus | string | undefined, retryAfterSeconds?: number) {
+    const s: ApiStatus = typeof status === 'object' ? status : {};
+    const text = typeof status === 'string' && status.trim() !== '' ? status.trim().slice(0, 500) : undefined;
+    super(s.message ?? text ?? `HTTP ${code}`);
+    this.name = 'KubeApiError';
+    this.code = code;
+    this.reason = s.reason;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
 
 export interface ApiFailure {
   code?: number;
@@ -8,34 +32,22 @@ export interface ApiFailure {
 }
 
 export function apiFailure(e: unknown): ApiFailure {
-  if (e instanceof ApiException) {
-    let body: unknown = e.body;
-    if (typeof body === 'string') {
-      try {
-        body = JSON.parse(body);
-      } catch {
-        // keep the raw string
-      }
-    }
-    const b = (typeof body === 'object' && body !== null ? body : {}) as {
-      reason?: string;
-      message?: string;
-    };
-    return {
-      code: e.code,
-      ...(b.reason ? { reason: b.reason } : {}),
-      message: b.message ?? (typeof body === 'string' && body !== '' ? body : `HTTP ${e.code}`),
-    };
-  }
+  if (e instanceof KubeApiError)
+    return { code: e.code, ...(e.reason ? { reason: e.reason } : {}), message: e.message };
   if (e instanceof Error) {
-    const code = (e as Error & { statusCode?: number }).statusCode;
     const cause = (e as Error & { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? `: ${cause.message}` : '';
-    return { ...(code !== undefined ? { code } : {}), reason: e.name, message: `${e.message}${detail}` };
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const detail =
+      cause instanceof Error ? `: ${cause.message}` : typeof code === 'string' ? `: ${code}` : '';
+    return { reason: e.name, message: `${e.message}${detail}` };
   }
   return { message: String(e) };
 }
 
+export function httpStatusOf(e: unknown): number | undefined {
+  return e instanceof KubeApiError ? e.code : undefined;
+}
+
 export function isNotFound(e: unknown): boolean {
-  return apiFailure(e).code === 404;
+  return httpStatusOf(e) === 404;
 }

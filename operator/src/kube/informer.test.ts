@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { KubeApiError } from './errors.ts';
 import { type EventType, Informer, type ListPage, type WatchFn } from './informer.ts';
 
 type Obj = KubernetesObject;
@@ -114,11 +115,26 @@ describe('Informer', () => {
     await inf.stop();
   });
 
+  it('relists when the watch request itself is answered 410 Gone', async () => {
+    const api = fakeApi([
+      { items: [obj('a', '5')], resourceVersion: '6' },
+      { items: [obj('a', '9')], resourceVersion: '10' },
+    ]);
+    const { inf, events } = start(api);
+    const w = await api.nextWatch(0);
+    events.length = 0;
+    w.end(new KubeApiError(410, { reason: 'Expired', message: 'too old resource version: 6 (8)' }));
+    const w2 = await api.nextWatch(1);
+    expect(w2.query.resourceVersion).toBe('10');
+    expect(events).toEqual(['update a@9']);
+    await inf.stop();
+  });
+
   it('keeps retrying after errors, including failed lists, and never stops by itself', async () => {
     const api = fakeApi([{ items: [], resourceVersion: '1' }]);
     const { inf } = start(api);
     const w = await api.nextWatch(0);
-    w.end(Object.assign(new Error('Internal Server Error'), { statusCode: 500 }));
+    w.end(new KubeApiError(500, { reason: 'InternalError', message: 'Internal Server Error' }));
     const w2 = await api.nextWatch(1);
     expect(w2.query.resourceVersion).toBe('1');
     // A 410 now needs a list, which fails once (the scripted lists ran out), then succeeds.

@@ -6,8 +6,10 @@
  *
  * Written instead of client-node's makeInformer, which stops for good on any
  * non-410 error, asks for no bookmarks and mixes Date and string timestamps.
+ * The transport (KubeClient.watch) is separate, so tests can drive events.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { httpStatusOf } from './errors.ts';
 
 export type EventType = 'add' | 'update' | 'delete';
 
@@ -17,7 +19,7 @@ export interface ListPage<T> {
   continue?: string;
 }
 
-/** Opens one watch; resolves its AbortController once connected, calls done exactly once at the end. */
+/** Opens one watch; resolves its AbortController (which may abort it at any time), calls done exactly once at the end. */
 export type WatchFn = (
   path: string,
   query: Record<string, string | number | boolean | undefined>,
@@ -262,7 +264,7 @@ export class Informer<T extends KubernetesObject> {
       const done = (err: unknown) => {
         finished = true;
         this.current = undefined;
-        if (gone || (err as { statusCode?: number } | null)?.statusCode === 410) {
+        if (gone || httpStatusOf(err) === 410) {
           this.needList = true;
           resolve('gone');
         } else if (this.needList) resolve('watchdog');

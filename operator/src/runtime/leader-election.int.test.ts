@@ -4,7 +4,8 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../test/harness/control-plane.ts';
-import { clientFactory } from '../kube/client.ts';
+import { kubeClientFor } from '../../test/support.ts';
+import type { KubeClient } from '../kube/rest.ts';
 import { kubeLeaseStore, LeaderElector, type LeadershipLossReason } from './leader-election.ts';
 
 const NS = 'default';
@@ -24,11 +25,14 @@ async function waitFor(
 describe('leader election on a real API server', () => {
   let cp: ControlPlane;
   let api: CoordinationV1Api;
+  let client: KubeClient;
   const electors: LeaderElector[] = [];
 
   beforeAll(async () => {
     cp = await startControlPlane();
-    api = (await clientFactory(cp.kubeConfig)).makeApiClient(CoordinationV1Api);
+    // The operator's own client writes; client-node reads back independently.
+    client = await kubeClientFor(cp.kubeconfigPath);
+    api = cp.kubeConfig.makeApiClient(CoordinationV1Api);
   });
   afterAll(async () => {
     await Promise.all(electors.map((e) => e.stop({ release: false })));
@@ -38,7 +42,7 @@ describe('leader election on a real API server', () => {
   function elector(lease: string, identity: string, leaseDurationMs: number) {
     const state = { started: 0, stopped: [] as LeadershipLossReason[] };
     const e = new LeaderElector({
-      store: kubeLeaseStore(api, NS, lease),
+      store: kubeLeaseStore(client, NS, lease),
       identity,
       leaseDurationMs,
       renewDeadlineMs: 4_000,

@@ -1,6 +1,8 @@
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
-import { V1MicroTime } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime } from '@kubernetes/client-node/dist/types.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { KubeApiError } from '../kube/errors.ts';
+import type { KubeTransport, RequestOptions } from '../kube/rest.ts';
 import {
   defaultIdentity,
   kubeLeaseStore,
@@ -175,20 +177,26 @@ describe('LeaderElector', () => {
 describe('kubeLeaseStore', () => {
   it('writes MicroTime (6 fractional digits) and reads string times back', async () => {
     const bodies: V1Lease[] = [];
-    const fakeApi = {
-      createNamespacedLease: async ({ body }: { body: V1Lease }) => {
-        bodies.push(body);
-        return {
-          metadata: { resourceVersion: '7' },
-          // What the API server returns: strings, not Dates.
-          spec: {
-            ...body.spec,
-            acquireTime: '2026-11-24T15:00:00.123456Z',
-            renewTime: '2026-11-24T15:00:01.000000Z',
-          },
-        } as unknown as V1Lease;
-      },
-    } as unknown as CoordinationV1Api;
+    const calls: string[] = [];
+    const request = async <T>(method: string, path: string, opts?: RequestOptions): Promise<T> => {
+      calls.push(`${method} ${path}`);
+      const body = opts?.body as V1Lease;
+      bodies.push(body);
+      return {
+        metadata: { resourceVersion: '7' },
+        // What the API server returns: strings, not Dates.
+        spec: {
+          ...body.spec,
+          acquireTime: '2026-11-24T15:00:00.123456Z',
+          renewTime: '2026-11-24T15:00:01.000000Z',
+        },
+      } as unknown as T;
+    };
+    const fakeApi: KubeTransport = {
+      request,
+      get: (p) => request('GET', p),
+      watch: async () => new AbortController(),
+    };
     const store = kubeLeaseStore(fakeApi, 'ns', 'lock');
     const now = Date.parse('2026-11-24T15:00:00.123Z');
     const rec = await store.create({
@@ -198,6 +206,9 @@ describe('kubeLeaseStore', () => {
       renewTimeMs: now,
       leaseTransitions: 0,
     });
+    expect(calls).toEqual(['POST /apis/coordination.k8s.io/v1/namespaces/ns/leases']);
+    // On the wire: six fractional digits, which the API server requires.
+    expect(JSON.parse(JSON.stringify(bodies[0])).spec.renewTime).toBe('2026-11-24T15:00:00.123000Z');
     const sent = bodies[0]?.spec?.acquireTime;
     expect(sent).toBeInstanceOf(V1MicroTime);
     expect(sent?.toISOString()).toBe('2026-11-24T15:00:00.123000Z');
@@ -207,6 +218,25 @@ describe('kubeLeaseStore', () => {
       acquireTimeMs: Date.parse('2026-11-24T15:00:00.123Z'),
       renewTimeMs: Date.parse('2026-11-24T15:00:01Z'),
     });
+  });
+
+  it('maps 404 on read to "no lease" and 409 on create or replace to LeaseConflictError', async () => {
+    const answer =
+      (code: number) =>
+      async <T>(): Promise<T> => {
+        throw new KubeApiError(code, { reason: 'x', message: `HTTP ${code}` });
+      };
+    const store = (code: number) =>
+      kubeLeaseStore(
+        { request: answer(code), get: answer(code), watch: async () => new AbortController() },
+        'ns',
+        'lock',
+      );
+    const rec = { holderIdentity: 'a', leaseDurationSeconds: 15, leaseTransitions: 0 };
+    await expect(store(404).get()).resolves.toBeNull();
+    await expect(store(409).create(rec)).rejects.toMatchObject({ name: 'LeaseConflictError' });
+    await expect(store(409).update(rec, '3')).rejects.toMatchObject({ name: 'LeaseConflictError' });
+    await expect(store(500).get()).rejects.toMatchObject({ code: 500 });
   });
 
   it('treats missing spec fields as an unheld lease', () => {

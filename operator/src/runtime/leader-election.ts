@@ -14,7 +14,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ApiException, type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+// The one runtime piece of client-node the operator loads: a Date that prints
+// microseconds. types.js is self-contained; the package index would load every model.
+import { V1MicroTime } from '@kubernetes/client-node/dist/types.js';
+import { httpStatusOf } from '../kube/errors.ts';
+import { collectionPath, objectPath } from '../kube/resources.ts';
+import type { KubeTransport } from '../kube/rest.ts';
 
 /** The parts of a Lease the algorithm reads and writes. Times are epoch ms. */
 export interface LeaseRecord {
@@ -47,13 +53,7 @@ export class LeaseConflictError extends Error {
   }
 }
 
-function httpCodeOf(e: unknown): number | undefined {
-  if (e instanceof ApiException) return e.code;
-  const code = (e as { code?: unknown; statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** Lease times come back as strings (MicroTime) even though typed as Date. */
+/** Lease times arrive as MicroTime strings; a Date is accepted too. */
 function timeMs(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();
   if (typeof value === 'string' && value !== '') {
@@ -100,24 +100,27 @@ function recordToLease(
 }
 
 /** A LeaseStore backed by coordination.k8s.io/v1 Leases. */
-export function kubeLeaseStore(api: CoordinationV1Api, namespace: string, name: string): LeaseStore {
+export function kubeLeaseStore(client: KubeTransport, namespace: string, name: string): LeaseStore {
+  const path = objectPath('Lease', namespace, name);
   return {
     description: `lease ${namespace}/${name}`,
     async get() {
       try {
-        return leaseToRecord(await api.readNamespacedLease({ name, namespace }));
+        return leaseToRecord(await client.get<V1Lease>(path));
       } catch (e) {
-        if (httpCodeOf(e) === 404) return null;
+        if (httpStatusOf(e) === 404) return null;
         throw e;
       }
     },
     async create(record) {
       try {
         return leaseToRecord(
-          await api.createNamespacedLease({ namespace, body: recordToLease(name, namespace, record) }),
+          await client.request<V1Lease>('POST', collectionPath('Lease', namespace), {
+            body: recordToLease(name, namespace, record),
+          }),
         );
       } catch (e) {
-        if (httpCodeOf(e) === 409)
+        if (httpStatusOf(e) === 409)
           throw new LeaseConflictError(`lease ${namespace}/${name} was created by someone else`);
         throw e;
       }
@@ -125,9 +128,9 @@ export function kubeLeaseStore(api: CoordinationV1Api, namespace: string, name: 
     async update(record, resourceVersion) {
       try {
         const body = recordToLease(name, namespace, record, resourceVersion);
-        return leaseToRecord(await api.replaceNamespacedLease({ name, namespace, body }));
+        return leaseToRecord(await client.request<V1Lease>('PUT', path, { body }));
       } catch (e) {
-        if (httpCodeOf(e) === 409)
+        if (httpStatusOf(e) === 409)
           throw new LeaseConflictError(`lease ${namespace}/${name} changed since it was read`);
         throw e;
       }

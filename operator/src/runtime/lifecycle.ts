@@ -154,8 +154,8 @@ export async function runOperatorLifecycle(opts: LifecycleOptions): Promise<Runn
           'a reconcile was still running at the shutdown deadline',
         );
       }
-      // Informers only read; a watch still connecting to a hung API server must not hold up
-      // the release (a client-node watch cannot be aborted before its response headers arrive).
+      // Informers only read; a list still waiting on a hung API server must not hold up the
+      // release (watches abort at once, but an in-flight list runs to its request timeout).
       if ((await deadline(Promise.resolve(controller.stopInformers()), INFORMER_STOP_MS)) === 'timeout') {
         log.warn({ deadlineMs: INFORMER_STOP_MS }, 'informers did not stop in time; going on');
       }

@@ -1,11 +1,9 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { KubeApiError } from '../kube/errors.ts';
 import { retryOnConflict } from './retry-on-conflict.ts';
 
-const conflict = () =>
-  new ApiException(409, 'Conflict', JSON.stringify({ kind: 'Status', reason: 'Conflict', code: 409 }), {});
-const forbidden = () =>
-  new ApiException(403, 'Forbidden', JSON.stringify({ reason: 'Forbidden', code: 403 }), {});
+const conflict = () => new KubeApiError(409, { kind: 'Status', reason: 'Conflict', code: 409 } as object);
+const forbidden = () => new KubeApiError(403, { reason: 'Forbidden', code: 403 } as object);
 
 describe('retryOnConflict', () => {
   it('retries 409 until the write succeeds', async () => {
