@@ -62,8 +62,9 @@ run: frontend ## Run the WebUI locally in the foreground on embedded SQLite (./d
 	node webui/bin/webui.ts serve
 
 .PHONY: build
-build: frontend crds ## Build what ships: the frontend bundle, the server bundle (dist/webui) and the generated CRD
+build: frontend crds ## Build what ships: the frontend bundle, the server and operator bundles (dist/) and the generated CRD
 	node webui/scripts/build-server.ts
+	node operator/scripts/build-operator.ts
 	tsc -p tsconfig.json --noEmit
 
 # --- Operator ---

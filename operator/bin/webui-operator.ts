@@ -5,7 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { packagedDefaultImage, parseSettings, SettingError, USAGE } from '../src/config.ts';
 import { runOperator } from '../src/main.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Set by the bundle's banner (operator/scripts/build-operator.ts); the sources sit two levels down. */
+declare const __OPERATOR_APP_ROOT__: string | undefined;
+const root =
+  typeof __OPERATOR_APP_ROOT__ === 'string'
+    ? fileURLToPath(__OPERATOR_APP_ROOT__)
+    : join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 process.on('unhandledRejection', (e) => {
   console.error(

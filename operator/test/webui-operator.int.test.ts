@@ -4,7 +4,7 @@
  * ready themselves to finish rollouts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiException, NetworkingV1Api, type V1Container, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +12,11 @@ import { parseAllDocuments } from 'yaml';
 import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
 import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import { freePort } from '../../test/postgres/postgres.ts';
+import { buildOperator } from '../scripts/build-operator.ts';
 import type { WebUI } from '../src/api/v1alpha1/webui.ts';
+import { packagedDefaultImage } from '../src/config.ts';
 import type { WebUIController } from '../src/controller/controller.ts';
-import { USER_AGENT } from '../src/kube/client.ts';
+import { USER_AGENT } from '../src/kube/rest.ts';
 import { FIELD_MANAGER } from '../src/render/meta.ts';
 import {
   type Clients,
@@ -30,6 +32,7 @@ import {
 
 const NS = 'chat';
 const ROOT = join(import.meta.dirname, '..', '..');
+mkdirSync(join(ROOT, '.tmp'), { recursive: true });
 const OLLAMA_HOST = 'ollama.ollama.svc:11434';
 const OLLAMA = `http://${OLLAMA_HOST}`;
 
@@ -73,7 +76,7 @@ beforeAll(async () => {
     c.core.readNamespacedServiceAccount({ name: 'default', namespace: NS }),
   );
   ollama = await startFakeOllama({ version: '0.9.9' });
-  controller = await startController(cp.kubeConfig, {
+  controller = await startController(cp.kubeconfigPath, {
     namespaces: [NS],
     hosts: { [OLLAMA_HOST]: ollama.url },
   });
@@ -540,48 +543,84 @@ describe('deletion', () => {
 });
 
 describe('the webui-operator binary', () => {
-  it('runs against $KUBECONFIG, reconciles its namespaces, serves /readyz and exits 0 on SIGTERM', async () => {
-    const ns = 'bin';
-    await c.core.createNamespace({ body: { metadata: { name: ns } } });
-    await c.core.createNamespace({ body: { metadata: { name: 'other' } } });
-    await createWebUI(c, 'other', 'ignored', { ollama: { baseUrl: OLLAMA } });
-    const port = await freePort();
-    const proc = spawn(process.execPath, [join(ROOT, 'operator', 'bin', 'webui-operator.ts')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        KUBECONFIG: cp.kubeconfigPath,
-        WATCH_NAMESPACES: ns,
-        DEFAULT_WEBUI_IMAGE: 'example.com/webui:bin',
-        HTTP_PORT: String(port),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  // The sources (make run-operator) and the bundle the image runs (operator/scripts/build-operator.ts).
+  const entries = [
+    // The sources get the image from the environment; the bundle must find package.json for the default.
+    {
+      variant: 'sources',
+      ns: 'bin',
+      entry: () => join(ROOT, 'operator', 'bin', 'webui-operator.ts'),
+      image: 'example.com/webui:bin',
+    },
+    { variant: 'bundle', ns: 'bundle', entry: () => bundleEntry, image: undefined },
+  ];
+  let bundleEntry = '';
+  const bundleDir = mkdtempSync(join(ROOT, '.tmp', 'operator-bundle-'));
+  beforeAll(async () => {
+    bundleEntry = await buildOperator(bundleDir);
+  });
+  afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
+
+  it.each(entries)(
+    '$variant: runs against KUBECONFIG, reconciles its namespaces, serves /readyz and exits 0 on SIGTERM',
+    async ({ ns, entry, image }) => {
+      await c.core.createNamespace({ body: { metadata: { name: ns } } });
+      await c.core.createNamespace({ body: { metadata: { name: `${ns}-other` } } });
+      await createWebUI(c, `${ns}-other`, 'ignored', { ollama: { baseUrl: OLLAMA } });
+      const port = await freePort();
+      const proc = spawn(process.execPath, [entry()], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          KUBECONFIG: cp.kubeconfigPath,
+          WATCH_NAMESPACES: ns,
+          ...(image ? { DEFAULT_WEBUI_IMAGE: image } : {}),
+          HTTP_PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      proc.stdout.on('data', (b: Buffer) => {
+        output += b.toString();
+      });
+      proc.stderr.on('data', (b: Buffer) => {
+        output += b.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      try {
+        await waitFor('readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000);
+        await createWebUI(c, ns, 'solo', { ollama: { baseUrl: OLLAMA } });
+        const d = await waitFor('backend from the binary', () => deployment(c, ns, 'solo-backend'));
+        expect(container(d).image).toBe(image ?? packagedDefaultImage(ROOT));
+        // A namespace it was not told to watch is left alone (created before it started).
+        expect(await deployment(c, `${ns}-other`, 'ignored-backend')).toBeUndefined();
+        // A finished reconcile shows in the metrics (it ends with the periodic requeue).
+        await waitFor('reconcile counted', async () =>
+          /webui_operator_reconcile_total\{result="requeue"\} [1-9]/.test(
+            await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+          ),
+        );
+      } finally {
+        proc.kill('SIGTERM');
+      }
+      expect(await exited, output).toBe(0);
+    },
+  );
+
+  it('names an unreadable KUBECONFIG on one line and exits 2', () => {
+    const missing = join(cp.dir, 'no-such-kubeconfig');
+    const r = spawnSync(process.execPath, [join(ROOT, 'operator', 'bin', 'webui-operator.ts')], {
+      env: { PATH: process.env.PATH ?? '', KUBECONFIG: missing },
+      encoding: 'utf8',
     });
-    let output = '';
-    proc.stdout.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    proc.stderr.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    try {
-      await waitFor('readyz', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000);
-      await createWebUI(c, ns, 'solo', { ollama: { baseUrl: OLLAMA } });
-      const d = await waitFor('backend from the binary', () => deployment(c, ns, 'solo-backend'));
-      expect(container(d).image).toBe('example.com/webui:bin');
-      // A namespace it was not told to watch is left alone (created before it started).
-      expect(await deployment(c, 'other', 'ignored-backend')).toBeUndefined();
-      // A finished reconcile shows in the metrics (it ends with the periodic requeue).
-      await waitFor('reconcile counted', async () =>
-        /webui_operator_reconcile_total\{result="requeue"\} [1-9]/.test(
-          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
-        ),
-      );
-    } finally {
-      proc.kill('SIGTERM');
-    }
-    expect(await exited, output).toBe(0);
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^webui-operator: KUBECONFIG: cannot read ${missing}.*point KUBECONFIG at a readable kubeconfig file$`,
+      ),
+    );
   });
 
   it('refuses a bad setting with one line naming it', async () => {

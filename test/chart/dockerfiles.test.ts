@@ -89,7 +89,8 @@ const images = [
     name: 'operator',
     dockerfile: 'operator/Dockerfile',
     entry: 'operator/bin/webui-operator.ts',
-    sourcesFromBuildStage: [],
+    // Bundled into dist/operator in the build stage (operator/Dockerfile specifics below).
+    sourcesFromBuildStage: ['operator/', 'webui/src/contract/'],
   },
 ] as const;
 
@@ -159,10 +160,14 @@ describe('webui/Dockerfile specifics', () => {
     expect(final.some((i) => i.op === 'VOLUME' && i.args.includes('/data'))).toBe(true);
     expect(final.some((i) => i.op === 'ENV' && /DATA_DIR=\/data/.test(i.args))).toBe(true);
   });
-  it('has every file the frontend build imports in the build stage', () => {
+  it('has every file the frontend and server builds import in the build stage', () => {
     const shipped = copiedFromContext(stages[0] ?? []);
     expect(shipped).toContain('webui/');
-    for (const entry of ['webui/scripts/build-frontend.ts', 'webui/src/frontend/main.ts']) {
+    for (const entry of [
+      'webui/scripts/build-frontend.ts',
+      'webui/src/frontend/main.ts',
+      'webui/scripts/build-server.ts',
+    ]) {
       for (const file of importGraph(entry).files) {
         expect(
           shipped.some((p) => file.startsWith(p)),
@@ -175,6 +180,33 @@ describe('webui/Dockerfile specifics', () => {
   it('puts `webui` on PATH, the command the operator runs', () => {
     expect(final.some((i) => i.op === 'RUN' && i.args.includes('/usr/local/bin/webui'))).toBe(true);
     expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe('["webui"]');
+  });
+});
+
+describe('operator/Dockerfile specifics', () => {
+  const { stages } = parseDockerfile(read('operator/Dockerfile'));
+  const build = stages[0] ?? [];
+  const final = stages.at(-1) ?? [];
+  it('bundles the operator in the build stage from every file the entry and build script import', () => {
+    expect(
+      build.some((i) => i.op === 'RUN' && i.args.includes('node operator/scripts/build-operator.ts')),
+    ).toBe(true);
+    const shipped = copiedFromContext(build);
+    for (const entry of ['operator/bin/webui-operator.ts', 'operator/scripts/build-operator.ts']) {
+      for (const file of importGraph(entry).files) {
+        expect(
+          shipped.some((p) => file.startsWith(p)),
+          `${file} is in the build stage`,
+        ).toBe(true);
+      }
+    }
+  });
+  it('runs the bundle, not the TypeScript sources', () => {
+    expect(final.some((i) => i.op === 'COPY' && i.args.includes('/app/dist/operator/'))).toBe(true);
+    expect(copiedFromContext(final)).toEqual([]);
+    const launcher = final.find((i) => i.op === 'RUN' && i.args.includes('/usr/local/bin/webui-operator'));
+    expect(launcher?.args).toContain('exec node /app/dist/operator/webui-operator.js');
+    expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe('["webui-operator"]');
   });
 });
 

@@ -91,6 +91,8 @@ export interface OperatorProcessOptions {
   /** Lease name (LEADER_ELECTION_ID). */
   leaseName?: string;
   env?: NodeJS.ProcessEnv;
+  /** Script to run (default: the TypeScript sources, operator/bin/webui-operator.ts). */
+  entry?: string;
 }
 
 export async function startOperator(
@@ -101,7 +103,7 @@ export async function startOperator(
   const logDir = join(cp.dir, 'operators');
   mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, `${opts.name}.log`);
-  const proc = startProcess(`operator-${opts.name}`, process.execPath, [OPERATOR_BIN], {
+  const proc = startProcess(`operator-${opts.name}`, process.execPath, [opts.entry ?? OPERATOR_BIN], {
     logPath,
     env: {
       KUBECONFIG: cp.kubeconfigPath,

@@ -16,37 +16,23 @@
  * DIR must be inside the install (default dist/webui): the bundle finds its
  * npm packages in node_modules above it and the root relative to itself.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as esbuild from 'esbuild';
+import { buildNodeBundle, REPO_ROOT } from '../../scripts/node-bundle.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_SERVER_OUT_DIR = path.join(root, 'dist/webui');
-const ENTRY = path.join(root, 'webui/bin/webui.ts');
+export const DEFAULT_SERVER_OUT_DIR = path.join(REPO_ROOT, 'dist/webui');
 
 /** Builds the bundle; returns the entry file. */
-export async function buildServer(outDir = DEFAULT_SERVER_OUT_DIR): Promise<string> {
-  const rootFromOut = path.relative(outDir, root).split(path.sep).join('/');
-  await rm(outDir, { recursive: true, force: true });
-  await esbuild.build({
-    entryPoints: { webui: ENTRY },
-    outdir: outDir,
-    bundle: true,
+export function buildServer(outDir = DEFAULT_SERVER_OUT_DIR): Promise<string> {
+  // webui/src/server/app-root.ts: the bundle knows where the installation root is relative to itself.
+  return buildNodeBundle({
+    name: 'webui',
+    entry: 'webui/bin/webui.ts',
+    outDir,
+    rootConstant: '__WEBUI_APP_ROOT__',
     splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node24',
-    packages: 'external',
-    sourcemap: 'linked',
-    // webui/src/server/app-root.ts: the bundle knows where the installation root is relative to itself.
-    banner: {
-      js: `const __WEBUI_APP_ROOT__ = new URL(${JSON.stringify(`${rootFromOut}/`)}, import.meta.url).href;`,
-    },
-    logLevel: 'warning',
   });
-  return path.join(outDir, 'webui.js');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
