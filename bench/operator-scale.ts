@@ -13,9 +13,11 @@
 // Usage: node bench/operator-scale.ts [--count 100,1000] [--steady-seconds 300]
 //          [--controller-manager] [--no-leader-election] [--json out.json]
 //          [--concurrency N] [--node-options '...']   (passed to the operator process)
+//          [--sources]   run operator/bin/webui-operator.ts instead of the bundle the image ships
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { buildOperator } from '../operator/scripts/build-operator.ts';
 import { GROUP, PLURAL, VERSION, type WebUI } from '../operator/src/api/v1alpha1/webui.ts';
 import { MANAGED_SELECTOR } from '../operator/src/render/meta.ts';
 import { startFakeOllama } from '../test/fake-ollama/fake-ollama.ts';
@@ -39,6 +41,8 @@ export interface OperatorScaleOptions {
   leaderElection?: boolean;
   /** Extra environment for the operator process (e.g. RECONCILE_CONCURRENCY, NODE_OPTIONS). */
   operatorEnv?: Record<string, string>;
+  /** Run the TypeScript sources instead of the bundle the image ships (default false). */
+  sources?: boolean;
   /** Give up waiting for convergence after this long (default 10 min). */
   convergeTimeoutMs?: number;
   log?: (line: string) => void;
@@ -179,7 +183,14 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
     const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
     const core = cp.kubeConfig.makeApiClient(CoreV1Api);
     const operatorEnv = opts.operatorEnv ?? {};
-    const op = await startOperator(cp, { name: 'bench', leaderElection, env: operatorEnv });
+    // The image runs the bundle (operator/scripts/build-operator.ts); measure what ships.
+    const entry = opts.sources ? undefined : await buildOperator();
+    const op = await startOperator(cp, {
+      name: 'bench',
+      leaderElection,
+      env: operatorEnv,
+      ...(entry ? { entry } : {}),
+    });
     log(`operator-scale N=${count}: control plane and operator up`);
 
     const peaks = { heapTotal: 0, external: 0 };
@@ -309,6 +320,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       concurrency: { type: 'string' },
       'node-options': { type: 'string' },
+      sources: { type: 'boolean', default: false },
     },
   });
   const counts = values.count.split(',').map((s) => Number.parseInt(s, 10));
@@ -327,6 +339,7 @@ async function main(): Promise<void> {
         steadyWindowSec,
         controllerManager: values['controller-manager'],
         leaderElection: !values['no-leader-election'],
+        sources: values.sources,
         operatorEnv: {
           ...(values.concurrency ? { RECONCILE_CONCURRENCY: values.concurrency } : {}),
           ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),

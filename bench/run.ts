@@ -116,7 +116,7 @@ async function main(): Promise<void> {
         }),
       );
     }
-    bodies.operator = `${stamp}Command: \`node bench/operator-scale.ts --count ${counts.join(',')} --steady-seconds ${steadyWindowSec} --node-options='${nodeOptions}'\` (the chart's default \`nodeOptions\`)\n\n${formatOperatorScale(results)}\n\n`;
+    bodies.operator = `${stamp}Command: \`node bench/operator-scale.ts --count ${counts.join(',')} --steady-seconds ${steadyWindowSec} --node-options='${nodeOptions}'\` (the bundle the image runs, with the chart's default \`nodeOptions\`)\n\n${formatOperatorScale(results)}\n\n`;
   }
 
   const doc = [
