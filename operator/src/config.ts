@@ -21,7 +21,7 @@ export interface OperatorSettings {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   concurrency: number;
-  /** How often every WebUI is re-checked (Ollama reachability, referenced Secrets). */
+  /** How often every WebUI is re-checked (Ollama reachability; a safety net for missed events). */
   resyncSeconds: number;
   requestTimeoutSeconds: number;
 }

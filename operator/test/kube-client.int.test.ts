@@ -8,7 +8,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import { inClusterConnection } from '../src/kube/kubeconfig.ts';
-import { KubeClient } from '../src/kube/rest.ts';
+import { CONTENT_TYPE, KubeClient } from '../src/kube/rest.ts';
 import { kubeClientFor } from './support.ts';
 
 describe('KubeClient on a real API server', () => {
@@ -85,6 +85,47 @@ describe('KubeClient on a real API server', () => {
     ctrl.abort();
     while (ended === 'open') await new Promise((r) => setTimeout(r, 10));
     expect(ended).toMatchObject({ name: 'AbortError' });
+    client.close();
+  });
+
+  it('lists and watches Secrets as metadata only: no value reaches the client', async () => {
+    const client = await kubeClientFor(cp.kubeconfigPath);
+    const path = '/api/v1/namespaces/default/secrets';
+    await client.request('POST', path, {
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'listed' }, stringData: { v: 'hidden-1' } },
+    });
+    const list = await client.get<{ kind: string; metadata: { resourceVersion: string }; items: object[] }>(
+      path,
+      { labelSelector: 'app.kubernetes.io/managed-by!=webui-operator' },
+      CONTENT_TYPE.metadataList,
+    );
+    expect(list.kind).toBe('PartialObjectMetadataList');
+    expect(list.items.length).toBeGreaterThan(0);
+    expect(JSON.stringify(list)).not.toMatch(/"data"|hidden|aGlkZGVu/);
+    const seen: unknown[] = [];
+    const ctrl = await client.watch(
+      path,
+      { resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 30 },
+      (type, obj) => seen.push({ type, obj }),
+      () => {},
+      CONTENT_TYPE.metadata,
+    );
+    await client.request('POST', path, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'watched' },
+        stringData: { v: 'hidden-2' },
+      },
+    });
+    const deadline = Date.now() + 20_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(seen[0]).toMatchObject({
+      type: 'ADDED',
+      obj: { kind: 'PartialObjectMetadata', metadata: { name: 'watched' } },
+    });
+    expect(JSON.stringify(seen)).not.toMatch(/"data"|hidden|aGlkZGVu/);
+    ctrl.abort();
     client.close();
   });
 });

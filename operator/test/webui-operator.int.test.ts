@@ -24,6 +24,7 @@ import {
   createWebUI,
   deployment,
   getWebUI,
+  MERGE,
   markPodsReady,
   patchWebUI,
   startController,
@@ -404,6 +405,69 @@ describe('storage switch', () => {
     expect(sqlite.spec?.strategy?.rollingUpdate).toBeUndefined();
     expect(sqlite.spec?.template.spec?.volumes?.[0]?.persistentVolumeClaim?.claimName).toBe('switch-data');
     await c.core.readNamespacedPersistentVolumeClaim({ name: 'switch-data', namespace: NS });
+  });
+});
+
+describe('referenced Secrets', () => {
+  // A controller of its own whose resync is an hour: only the Secret watch can roll the backend in time.
+  const RNS = 'rotate';
+  let slow: WebUIController;
+  beforeAll(async () => {
+    await c.core.createNamespace({ body: { metadata: { name: RNS } } });
+    slow = await startController(cp.kubeconfigPath, {
+      namespaces: [RNS],
+      hosts: { [OLLAMA_HOST]: ollama.url },
+      resyncMs: 3_600_000,
+    });
+  });
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  it('rolls the backend as soon as a database URL Secret is created or changed, without a resync', async () => {
+    await createWebUI(c, RNS, 'pg', {
+      ollama: { baseUrl: OLLAMA },
+      database: { urlSecretRef: { name: 'pg-url' } },
+    });
+    await waitFor('degraded without the Secret', async () => {
+      const w = await getWebUI(c, RNS, 'pg');
+      return cond(w, 'Degraded')?.message?.includes('Secret pg-url not found') && w;
+    });
+    // Creating the missing Secret clears Degraded and gives the backend its hash.
+    await c.core.createNamespacedSecret({
+      namespace: RNS,
+      body: { metadata: { name: 'pg-url' }, stringData: { url: 'postgres://u:p@db-1:5432/webui' } },
+    });
+    await waitFor(
+      'not degraded',
+      async () => cond(await getWebUI(c, RNS, 'pg'), 'Degraded')?.status === 'False',
+      20_000,
+    );
+    const before = hash(await waitFor('backend', () => deployment(c, RNS, 'pg-backend')));
+    expect(before).toBeDefined();
+    await c.core.replaceNamespacedSecret({
+      name: 'pg-url',
+      namespace: RNS,
+      body: { metadata: { name: 'pg-url' }, stringData: { url: 'postgres://u:p@db-2:5432/webui' } },
+    });
+    const rolled = await waitFor(
+      'backend rolled',
+      async () => {
+        const d = await deployment(c, RNS, 'pg-backend');
+        return hash(d) !== before && d;
+      },
+      20_000,
+    );
+    // A label change leaves the value alone: the reconcile it causes changes nothing.
+    const generation = rolled.metadata?.generation;
+    await c.core.patchNamespacedSecret(
+      { name: 'pg-url', namespace: RNS, body: { metadata: { labels: { team: 'a' } } } },
+      MERGE,
+    );
+    await slow.whenIdle();
+    await new Promise((r) => setTimeout(r, 500));
+    await slow.whenIdle();
+    expect((await deployment(c, RNS, 'pg-backend'))?.metadata?.generation).toBe(generation);
   });
 });
 

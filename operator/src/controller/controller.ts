@@ -1,16 +1,24 @@
 /**
- * Wires the informers (WebUI plus every owned kind) to the work queue and the
+ * Wires the informers (WebUI, every owned kind, and the metadata of Secrets
+ * a WebUI references) to the work queue and the
  * reconciler, controller-runtime style: events only enqueue the owner's key;
  * workers reconcile keys one at a time each.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { PLURAL, type WebUI } from '../api/v1alpha1/webui.ts';
 import { apiFailure } from '../kube/errors.ts';
-import { Informer, type ListPage } from '../kube/informer.ts';
+import { Informer, type InformerHooks, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { collectionPath, type ResourceKind } from '../kube/resources.ts';
-import type { KubeTransport } from '../kube/rest.ts';
-import { LABEL_INSTANCE, LABEL_NAME, MANAGED_SELECTOR } from '../render/meta.ts';
+import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
+import {
+  FIELD_MANAGER,
+  LABEL_INSTANCE,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  MANAGED_SELECTOR,
+} from '../render/meta.ts';
+import { readsSecret } from '../render/secret-refs.ts';
 import { type KubeApi, kubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
 import { type ChildKind, type Logger, Reconciler } from './reconcile.ts';
@@ -62,6 +70,9 @@ const WATCHED: readonly { kind: ChildKind | 'WebUI'; resource: string }[] = [
   { kind: 'Ingress', resource: 'ingresses' },
 ];
 
+/** Informer-map key of the metadata-only cache of Secrets the operator does not manage. */
+const REFERENCED_SECRETS = 'ReferencedSecret';
+
 export class WebUIController {
   private readonly opts: ControllerOptions;
   private readonly informers = new Map<string, Informer<KubernetesObject>[]>();
@@ -107,6 +118,48 @@ export class WebUIController {
       for (const ns of scopes) list.push(this.informer(spec, ns));
       this.informers.set(spec.kind, list);
     }
+    const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
+    this.informers.set(
+      REFERENCED_SECRETS,
+      scopes.map((ns) => this.referencedSecretsInformer(ns)),
+    );
+  }
+
+  /**
+   * Metadata of the Secrets this operator does not manage (a user's key or
+   * database URL): when one changes, the WebUIs that read it reconcile and
+   * roll at once instead of at the next resync. Metadata only, so no Secret
+   * value is held in memory.
+   */
+  private referencedSecretsInformer(ns: string | undefined): Informer<KubernetesObject> {
+    const labelSelector = `${LABEL_MANAGED_BY}!=${FIELD_MANAGER}`;
+    return new Informer<KubernetesObject>({
+      resource: ns ? `referenced-secrets/${ns}` : 'referenced-secrets',
+      watchPath: collectionPath('Secret', ns),
+      labelSelector,
+      watchAccept: CONTENT_TYPE.metadata,
+      watch: this.opts.client.watch,
+      list: async ({ limit, continue: cont }) =>
+        page(
+          await this.opts.client.get<ListResult>(
+            collectionPath('Secret', ns),
+            { limit, continue: cont, labelSelector },
+            CONTENT_TYPE.metadataList,
+          ),
+        ),
+      onChange: (_type, secret) => {
+        const namespace = secret.metadata?.namespace ?? '';
+        const name = secret.metadata?.name ?? '';
+        for (const inf of this.informers.get('WebUI') ?? []) {
+          for (const w of inf.list() as WebUI[]) {
+            if (w.metadata.namespace === namespace && readsSecret(w, name)) {
+              this.queue.add(`${namespace}/${w.metadata.name}`);
+            }
+          }
+        }
+      },
+      hooks: this.watchHooks(false),
+    });
   }
 
   private find(kind: string, ns: string, name: string): KubernetesObject | undefined {
@@ -160,23 +213,27 @@ export class WebUIController {
           this.queue.add(`${obj.metadata?.namespace}/${owner}`);
         }
       },
-      hooks: {
-        onRestart: (resource, reason) => this.opts.observer?.watchRestarted(resource, reason),
-        onError: (resource, err) => {
-          const f = apiFailure(err);
-          const hint =
-            primary && f.code === 404
-              ? '; is the WebUI CRD installed? kubectl apply -f crds/webui.dev_webuis.yaml'
-              : f.code === 403
-                ? '; the operator lacks RBAC permission to list/watch it'
-                : '';
-          this.opts.log.warn(
-            { resource, code: f.code, err: `${f.message}${hint}` },
-            'list/watch failed; retrying',
-          );
-        },
-      },
+      hooks: this.watchHooks(primary),
     });
+  }
+
+  private watchHooks(primary: boolean): InformerHooks {
+    return {
+      onRestart: (resource, reason) => this.opts.observer?.watchRestarted(resource, reason),
+      onError: (resource, err) => {
+        const f = apiFailure(err);
+        const hint =
+          primary && f.code === 404
+            ? '; is the WebUI CRD installed? kubectl apply -f crds/webui.dev_webuis.yaml'
+            : f.code === 403
+              ? '; the operator lacks RBAC permission to list/watch it'
+              : '';
+        this.opts.log.warn(
+          { resource, code: f.code, err: `${f.message}${hint}` },
+          'list/watch failed; retrying',
+        );
+      },
+    };
   }
 
   private all(): Informer<KubernetesObject>[] {

@@ -24,7 +24,8 @@ import {
   names,
 } from '../render/meta.ts';
 import { publicUrl } from '../render/network.ts';
-import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY, secretKeyRef } from '../render/secret-key.ts';
+import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY } from '../render/secret-key.ts';
+import { referencedSecrets, type SecretRef } from '../render/secret-refs.ts';
 import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
 import { computeStatus, condition, statusDiffers } from './status.ts';
@@ -150,8 +151,7 @@ export class Reconciler {
   /** Digest of one Secret value the pods read, or an error text when it is missing. */
   private async readRef(
     w: WebUI,
-    ref: { name: string; key: string },
-    what: string,
+    ref: SecretRef,
     digests: Record<string, string>,
     errors: string[],
   ): Promise<void> {
@@ -160,8 +160,8 @@ export class Reconciler {
     if (v === undefined) {
       errors.push(
         s
-          ? `Secret ${ref.name} has no key "${ref.key}" (${what})`
-          : `Secret ${ref.name} not found (${what}); create it in namespace ${w.metadata.namespace}`,
+          ? `Secret ${ref.name} has no key "${ref.key}" (${ref.field})`
+          : `Secret ${ref.name} not found (${ref.field}); create it in namespace ${w.metadata.namespace}`,
       );
       return;
     }
@@ -190,11 +190,8 @@ export class Reconciler {
         kept ?? Buffer.from((this.deps.generateSecretKey ?? generateSecretKey)()).toString('base64');
       existingKey = { [SECRET_KEY_KEY]: value };
       digests[`${names.secretKey(w)}/${SECRET_KEY_KEY}`] = sha256Hex(value);
-    } else {
-      await this.readRef(w, secretKeyRef(w), 'spec.auth.secretKeyRef', digests, errors);
     }
-    const db = w.spec.database?.urlSecretRef;
-    if (db) await this.readRef(w, db, 'spec.database.urlSecretRef', digests, errors);
+    for (const ref of referencedSecrets(w)) await this.readRef(w, ref, digests, errors);
 
     const desired = renderAll(w, {
       defaultImage: this.deps.defaultImage,

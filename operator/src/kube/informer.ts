@@ -25,6 +25,8 @@ export type WatchFn = (
   query: Record<string, string | number | boolean | undefined>,
   onEvent: (type: string, obj: unknown) => void,
   done: (err: unknown) => void,
+  /** The Accept header, e.g. metadata-only watches; JSON objects by default. */
+  accept?: string,
 ) => Promise<AbortController>;
 
 export interface InformerHooks {
@@ -41,6 +43,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** API path to watch, e.g. /apis/apps/v1/deployments. */
   watchPath: string;
   labelSelector?: string;
+  /** Accept header of the watch (the list function sets its own), e.g. CONTENT_TYPE.metadata. */
+  watchAccept?: string;
   watch: WatchFn;
   onChange(type: EventType, obj: T, old: T | undefined): void;
   hooks?: InformerHooks;
@@ -274,7 +278,7 @@ export class Informer<T extends KubernetesObject> {
           resolve('error');
         } else resolve('closed');
       };
-      this.opts.watch(this.opts.watchPath, query, onEvent, done).then(
+      this.opts.watch(this.opts.watchPath, query, onEvent, done, this.opts.watchAccept).then(
         (c) => {
           ctrl = c;
           if (finished) return;

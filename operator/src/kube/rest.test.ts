@@ -248,6 +248,25 @@ describe('KubeClient.watch', () => {
     client.close();
   });
 
+  it('asks for metadata only when told to, for lists and watches', async () => {
+    const s = await serve((req, res) => {
+      if (req.url?.includes('watch=true')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+      } else json(res, 200, { kind: 'PartialObjectMetadataList', items: [] });
+    });
+    const client = new KubeClient(connection(`http://127.0.0.1:${s.port}`).conn);
+    await client.get('/api/v1/secrets', { limit: 5 }, CONTENT_TYPE.metadataList);
+    const c = collect();
+    await client.watch('/api/v1/secrets', {}, c.onEvent, c.onDone, CONTENT_TYPE.metadata);
+    expect(await c.done).toBeNull();
+    expect(s.seen.map((x) => x.req.headers.accept)).toEqual([
+      'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+      'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+    ]);
+    client.close();
+  });
+
   it('reports a non-200 answer (410 Gone) as a KubeApiError', async () => {
     const s = await serve((_q, res) =>
       json(res, 410, { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }),

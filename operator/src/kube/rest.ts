@@ -22,6 +22,9 @@ export const CONTENT_TYPE = {
   json: 'application/json',
   apply: 'application/apply-patch+yaml',
   merge: 'application/merge-patch+json',
+  /** Metadata only (no data, no spec): what a list or a watch event carries with this Accept. */
+  metadataList: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  metadata: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
 } as const;
 
 export interface RequestOptions {
@@ -29,6 +32,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Defaults to application/json when there is a body. */
   contentType?: string;
+  /** Defaults to application/json. */
+  accept?: string;
   signal?: AbortSignal;
 }
 
@@ -47,7 +52,7 @@ export interface KubeClientOptions {
 /** What the controller needs from a client: JSON requests and watches (tests pass fakes). */
 export interface KubeTransport {
   request<T>(method: string, path: string, opts?: RequestOptions): Promise<T>;
-  get<T>(path: string, query?: Query): Promise<T>;
+  get<T>(path: string, query?: Query, accept?: string): Promise<T>;
   watch: WatchFn;
 }
 
@@ -135,8 +140,8 @@ export class KubeClient implements KubeTransport {
     }
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>('GET', path, query ? { query } : {});
+  get<T>(path: string, query?: Query, accept?: string): Promise<T> {
+    return this.request<T>('GET', path, { ...(query ? { query } : {}), ...(accept ? { accept } : {}) });
   }
 
   /**
@@ -145,7 +150,7 @@ export class KubeClient implements KubeTransport {
    * server ends the stream, or with the error (KubeApiError for a non-200
    * answer, a TimeoutError after watchIdleMs of silence, an AbortError).
    */
-  readonly watch: WatchFn = async (path, query, onEvent, done) => {
+  readonly watch: WatchFn = async (path, query, onEvent, done, accept) => {
     const ctrl = new AbortController();
     let finished = false;
     let idle: NodeJS.Timeout | undefined;
@@ -163,7 +168,7 @@ export class KubeClient implements KubeTransport {
       );
     };
     touch();
-    this.send('GET', withQuery(path, { ...query, watch: true }), {}, ctrl.signal).then(
+    this.send('GET', withQuery(path, { ...query, watch: true }), accept ? { accept } : {}, ctrl.signal).then(
       (res) => {
         if (res.statusCode !== 200) {
           readBody(res).then(
@@ -239,7 +244,7 @@ export class KubeClient implements KubeTransport {
     const creds = await this.conn.credentials();
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string> = {
-      Accept: CONTENT_TYPE.json,
+      Accept: opts.accept ?? CONTENT_TYPE.json,
       'User-Agent': this.userAgent,
       ...(creds.authorization ? { Authorization: creds.authorization } : {}),
       ...(body

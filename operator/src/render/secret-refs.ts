@@ -1,0 +1,30 @@
+/**
+ * The Secrets a WebUI reads but does not own. Their values feed the backend's
+ * config hash, so a changed value rolls the backend; the controller watches
+ * their metadata to notice the change.
+ */
+import { defaultSpec, type WebUI } from '../api/v1alpha1/webui.ts';
+import { managesSecretKey, secretKeyRef } from './secret-key.ts';
+
+export interface SecretRef {
+  name: string;
+  key: string;
+  /** The spec field that names it, for error messages. */
+  field: string;
+}
+
+export function referencedSecrets(w: WebUI): SecretRef[] {
+  const refs: SecretRef[] = [];
+  if (!managesSecretKey(w)) refs.push({ ...secretKeyRef(w), field: 'spec.auth.secretKeyRef' });
+  const db = w.spec.database?.urlSecretRef;
+  if (db) refs.push({ name: db.name, key: db.key, field: 'spec.database.urlSecretRef' });
+  return refs;
+}
+
+/**
+ * Whether a change to Secret `name` (in the WebUI's namespace) concerns this
+ * WebUI. Takes the WebUI as cached, whose spec may predate a default.
+ */
+export function readsSecret(w: WebUI, name: string): boolean {
+  return referencedSecrets({ ...w, spec: defaultSpec(w.spec) }).some((r) => r.name === name);
+}
