@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvError, formatEnv, readEnv } from './env.ts';
+import { EnvError, formatEnv, normalizeBasePath, readEnv } from './env.ts';
 
 describe('defaults (issue 3 and Open WebUI)', () => {
   it('serve on 0.0.0.0:8080 with SQLite under ./data, 4w sessions, pending new users, local Ollama', () => {
@@ -80,5 +80,21 @@ describe('LOG_LEVEL', () => {
     expect(readEnv({}).logLevel).toBe('info');
     expect(readEnv({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
     expect(() => readEnv({ LOG_LEVEL: 'verbose' })).toThrow(/^LOG_LEVEL: /);
+  });
+});
+
+describe('WEBUI_BASE_PATH', () => {
+  it('defaults to the root and normalizes a prefix to no trailing slash', () => {
+    expect(readEnv({}).basePath).toBe('');
+    expect(readEnv({ WEBUI_BASE_PATH: '/' }).basePath).toBe('');
+    expect(readEnv({ WEBUI_BASE_PATH: ' /chat/ ' }).basePath).toBe('/chat');
+    expect(readEnv({ WEBUI_BASE_PATH: '/team-a/chat.v2' }).basePath).toBe('/team-a/chat.v2');
+    expect(normalizeBasePath('/x/y/')).toBe('/x/y');
+  });
+
+  it('refuses what is not a plain path, naming the variable', () => {
+    for (const bad of ['chat', '/chat//x', '/a b', '/../etc', '/x/./y', '/chat?x=1', '/(.*)']) {
+      expect(() => readEnv({ WEBUI_BASE_PATH: bad }), bad).toThrow(/^WEBUI_BASE_PATH: expected a path/);
+    }
   });
 });

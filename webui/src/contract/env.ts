@@ -151,6 +151,24 @@ const optionalUrl: Codec<string | undefined> = {
   format: (v) => v ?? '',
 };
 
+const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)+\/?$/;
+
+/**
+ * A path prefix the app is served under ("/chat"), normalized: no trailing
+ * slash, and "" for the root. Shared by the server (WEBUI_BASE_PATH) and the
+ * operator (spec.ingress.path).
+ */
+export function normalizeBasePath(raw: string): string {
+  const v = raw.trim();
+  if (v === '' || v === '/') return '';
+  if (!BASE_PATH.test(v) || /(^|\/)\.{1,2}(\/|$)/.test(v)) {
+    throw new Error(`expected a path such as /chat (letters, digits, . _ ~ - between slashes), got "${raw}"`);
+  }
+  return v.replace(/\/$/, '');
+}
+
+const basePath: Codec<string> = { parse: normalizeBasePath, format: (v) => v };
+
 /** `;`-separated http(s) URLs, as in Open WebUI's OLLAMA_BASE_URLS. */
 const urlList: Codec<string[]> = {
   parse: (raw) =>
@@ -309,6 +327,15 @@ export const settings = {
       default: undefined,
     },
     optionalUrl,
+  ),
+  basePath: setting(
+    {
+      env: 'WEBUI_BASE_PATH',
+      description:
+        'Path prefix the app is served under when a reverse proxy or Ingress routes a sub-path (e.g. /chat) without rewriting it. Requests under it are served as if at /, and /chat redirects to /chat/. Empty: the root.',
+      default: '',
+    },
+    basePath,
   ),
   forwardedAllowIps: setting<string[]>(
     {

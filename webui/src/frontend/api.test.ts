@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, detailOf, errorFromResponse, request, SESSION_ENDED } from './api.ts';
+import { ApiError, detailOf, errorFromResponse, pageDirectory, request, SESSION_ENDED } from './api.ts';
 
 const json = (status: number, body: unknown, statusText = '') =>
   new Response(JSON.stringify(body), { status, statusText, headers: { 'Content-Type': 'application/json' } });
@@ -65,5 +65,14 @@ describe('request', () => {
     });
     await request('/api/v1/chats/new', { body: { chat: {} } });
     expect(calls[0]).toMatchObject({ method: 'POST', credentials: 'include', body: '{"chat":{}}' });
+  });
+});
+
+describe('pageDirectory: the API base of a page served under a path prefix', () => {
+  it('is the directory of the page, without a trailing slash', () => {
+    expect(pageDirectory('/')).toBe('');
+    expect(pageDirectory('/index.html')).toBe('');
+    expect(pageDirectory('/chat/')).toBe('/chat');
+    expect(pageDirectory('/team/chat/index.html')).toBe('/team/chat');
   });
 });

@@ -30,9 +30,19 @@ export class ApiError extends Error {
   }
 }
 
-/** Same-origin by default; a dev server on another port sets `<meta name="webui-api-base">`. */
+/**
+ * Where the API is: a dev server on another port sets `<meta name="webui-api-base">`;
+ * otherwise the directory the page was loaded from, so an app served under a
+ * path prefix (WEBUI_BASE_PATH, /chat/) calls /chat/api/... (routes live in the hash).
+ */
 export const apiBase: string =
-  globalThis.document?.querySelector<HTMLMetaElement>('meta[name="webui-api-base"]')?.content ?? '';
+  globalThis.document?.querySelector<HTMLMetaElement>('meta[name="webui-api-base"]')?.content ??
+  pageDirectory(globalThis.location?.pathname ?? '/');
+
+/** "/chat/" → "/chat", "/chat/index.html" → "/chat", "/" → "". */
+export function pageDirectory(pathname: string): string {
+  return pathname.replace(/\/[^/]*$/, '');
+}
 
 const FALLBACK: Record<number, string> = {
   401: 'Your session has ended. Please sign in again.',

@@ -5,6 +5,7 @@ import { findUserById } from '../db/users.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { apiGate } from './middleware/api-gate.ts';
 import { apiNotFound } from './middleware/api-not-found.ts';
+import { basePath } from './middleware/base-path.ts';
 import { configRefresh } from './middleware/config-refresh.ts';
 import { corsFor } from './middleware/cors.ts';
 import { errorHandler } from './middleware/error-handler.ts';
@@ -40,7 +41,7 @@ const FORWARDED = /^\/(api|ollama)(\/|$)|^\/health|^\/openapi\.json$/;
 
 /**
  * The whole middleware chain, in order, in one place:
- *   request id → request log → CORS (if configured) → errors →
+ *   request id → request log → base path (if WEBUI_BASE_PATH) → CORS (if configured) → errors →
  *   frontend mode: forward API paths to BACKEND_URL → /ready → static files;
  *   otherwise:     JSON 404 for unknown API paths → 503 until ready → saved-config refresh →
  *                  session (API paths) → routers (health, system, auths, users, chats, /ollama) →
@@ -53,6 +54,7 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
 
   app.use(requestId());
   app.use(requestLog(svc.logger));
+  if (svc.env.basePath !== '') app.use(basePath(svc.env.basePath));
   const cors = corsFor(svc.env.corsAllowOrigin, svc.logger);
   if (cors) app.use(cors);
   app.use(errorHandler(svc.logger));

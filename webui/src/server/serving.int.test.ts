@@ -175,6 +175,45 @@ describe('--mode frontend', () => {
   });
 });
 
+describe('WEBUI_BASE_PATH (an Ingress routing /chat without rewriting)', () => {
+  it('serves the app under the prefix, forwards prefixed API paths without it, and redirects /chat to /chat/', async () => {
+    const api = await serve({ WEBUI_NAME: 'Prefixed' }, ['serve', '--mode', 'api']);
+    const fe = await spawnServer({
+      env: {
+        FRONTEND_BUILD_DIR: fakeBuild(),
+        BACKEND_URL: api.url,
+        DATA_DIR: dir('webui-fe-data-'),
+        WEBUI_BASE_PATH: '/chat/',
+      },
+      args: ['serve', '--mode', 'frontend'],
+      wait: 'ready',
+    });
+    servers.push(fe);
+    const bare = await fetch(`${fe.url}/chat?lang=de`, { redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe('/chat/?lang=de');
+    expect((await call(fe.url, 'GET', '/chat/')).text).toContain('app shell');
+    expect((await call(fe.url, 'GET', '/chat/assets/app-7G2KQX9A.js')).text).toContain('console.log');
+    expect((await call(fe.url, 'GET', '/chat/api/config')).body).toMatchObject({ name: 'Prefixed' });
+    expect((await call(fe.url, 'GET', '/chat/ollama/api/tags')).status).toBe(401);
+    const signup = await call(fe.url, 'POST', '/chat/api/v1/auths/signup', {
+      body: { name: 'A', email: 'a@example.com', password: 'correct horse battery' },
+    });
+    expect(signup.status).toBe(200);
+    expect(signup.headers.get('set-cookie')).toMatch(/token=.+Path=\//);
+    // Probes on the pod port use unprefixed paths; those keep working.
+    expect((await call(fe.url, 'GET', '/health')).status).toBe(200);
+    expect((await call(fe.url, 'GET', '/ready')).status).toBe(200);
+  });
+
+  it('also works in --mode all, on one process', async () => {
+    const s = await serve({ FRONTEND_BUILD_DIR: fakeBuild(), WEBUI_BASE_PATH: '/team/chat' });
+    expect((await call(s.url, 'GET', '/team/chat/')).text).toContain('app shell');
+    expect((await call(s.url, 'GET', '/team/chat/api/config')).status).toBe(200);
+    await expectJson404s(`${s.url}/team/chat`);
+  });
+});
+
 describe('CORS_ALLOW_ORIGIN', () => {
   it('a list allows exactly those origins, with credentials', async () => {
     const s = await serve({ CORS_ALLOW_ORIGIN: 'http://localhost:5173;https://app.example.com' });
@@ -215,6 +254,7 @@ describe('startup errors', () => {
     // Open WebUI silently falls back to 300 here; we stop.
     [{ AIOHTTP_CLIENT_TIMEOUT: '5m' }, /^webui: AIOHTTP_CLIENT_TIMEOUT: expected a number of seconds/],
     [{ LOG_LEVEL: 'verbose' }, /^webui: LOG_LEVEL: expected one of/],
+    [{ WEBUI_BASE_PATH: 'chat' }, /^webui: WEBUI_BASE_PATH: expected a path such as \/chat/],
   ])('%o stops with one line naming the variable and exit code 2', async (env, line) => {
     const r = await runToExit({ DATA_DIR: dir('webui-bad-'), ...env });
     expect(r.code).toBe(2);

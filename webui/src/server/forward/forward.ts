@@ -43,7 +43,8 @@ export function forwardTo(backendUrl: string, logger: Logger): Middleware {
     headers['x-forwarded-proto'] ??= ctx.protocol;
     headers['x-forwarded-host'] ??= ctx.get('host');
     headers.host = base.host;
-    const target = new URL(base.origin + basePath + ctx.originalUrl);
+    // ctx.url, not originalUrl: WEBUI_BASE_PATH has already been stripped from it.
+    const target = new URL(base.origin + basePath + ctx.url);
 
     // A request without a body can be sent again; one with a body is streamed and cannot.
     const bodiless =
