@@ -504,6 +504,14 @@ describe('validation', () => {
     expect(await refused('bad5', { ollama: { baseUrl: OLLAMA }, ingress: { enabled: true } })).toContain(
       'spec.ingress.host is required',
     );
+    const ingress = (path: string) => ({
+      ollama: { baseUrl: OLLAMA },
+      ingress: { host: 'a.example.com', path },
+    });
+    expect(await refused('bad6', ingress('/team/../admin'))).toContain(
+      'spec.ingress.path must not contain . or .. segments',
+    );
+    expect(await refused('bad7', ingress('/chat(.*)'))).toContain('spec.ingress.path');
   });
 });
 

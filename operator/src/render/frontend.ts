@@ -14,6 +14,7 @@ import {
 } from './backend.ts';
 import { configHash } from './config-hash.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
+import { servedPath } from './network.ts';
 
 /** In-cluster URL of the backend Service. */
 export function backendServiceUrl(w: WebUI): string {
@@ -21,7 +22,13 @@ export function backendServiceUrl(w: WebUI): string {
 }
 
 export function frontendEnv(w: WebUI): { name: string; value: string }[] {
-  const env = formatEnv({ port: HTTP_PORT, backendUrl: backendServiceUrl(w) });
+  const basePath = servedPath(w);
+  // Only set when needed: a new variable would change the config hash and roll every frontend.
+  const env = formatEnv({
+    port: HTTP_PORT,
+    backendUrl: backendServiceUrl(w),
+    ...(basePath ? { basePath } : {}),
+  });
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 

@@ -1,5 +1,6 @@
 /** Services and the optional Ingress, plus the URL users reach. */
 import type { V1Ingress, V1Service } from '@kubernetes/client-node';
+import { normalizeBasePath } from '../../../webui/src/contract/env.ts';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { HTTP_PORT } from './backend.ts';
 import { childMeta, names, selectorLabels } from './meta.ts';
@@ -36,6 +37,14 @@ export function ingressEnabled(w: WebUI): boolean {
   return w.spec.ingress?.enabled === true && w.spec.ingress.host !== undefined;
 }
 
+/**
+ * The path prefix users reach the app under: the Ingress path without its
+ * trailing slash ("/chat"), or "" at the root and without an Ingress.
+ */
+export function servedPath(w: WebUI): string {
+  return ingressEnabled(w) ? normalizeBasePath(w.spec.ingress?.path ?? '/') : '';
+}
+
 export function renderIngress(w: WebUI): V1Ingress | undefined {
   const i = w.spec.ingress;
   if (!i || !ingressEnabled(w) || i.host === undefined) return undefined;
@@ -53,7 +62,7 @@ export function renderIngress(w: WebUI): V1Ingress | undefined {
           http: {
             paths: [
               {
-                path: i.path,
+                path: servedPath(w) || '/',
                 pathType: 'Prefix',
                 backend: { service: { name: names.frontend(w), port: { number: w.spec.service.port } } },
               },
@@ -69,7 +78,7 @@ export function renderIngress(w: WebUI): V1Ingress | undefined {
 export function publicUrl(w: WebUI): string {
   const i = w.spec.ingress;
   if (i && ingressEnabled(w) && i.host !== undefined) {
-    return `${i.tlsSecretName !== undefined ? 'https' : 'http'}://${i.host}${i.path}`;
+    return `${i.tlsSecretName !== undefined ? 'https' : 'http'}://${i.host}${servedPath(w)}/`;
   }
   const port = w.spec.service.port === 80 ? '' : `:${w.spec.service.port}`;
   return `http://${names.frontend(w)}.${w.metadata.namespace}.svc${port}/`;

@@ -286,6 +286,25 @@ describe('network', () => {
     expect(ing?.spec?.ingressClassName).toBe('nginx');
     expect(ing?.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe('chat-frontend');
     expect(publicUrl(w)).toBe('https://chat.example.com/');
+    // At the root the frontend gets no WEBUI_BASE_PATH (so existing frontends keep their hash).
+    expect(ing?.spec?.rules?.[0]?.http?.paths[0]?.path).toBe('/');
+    expect(envMap(container(renderFrontend(w, ctx)).env ?? [])).not.toHaveProperty('WEBUI_BASE_PATH');
+  });
+
+  it('serves a sub-path Ingress from the frontend under WEBUI_BASE_PATH and reports the URL with a slash', () => {
+    const w = webui({ ...base, ingress: { host: 'apps.example.com', path: '/team/chat/' } });
+    expect(renderIngress(w)?.spec?.rules?.[0]?.http?.paths[0]).toMatchObject({
+      path: '/team/chat',
+      pathType: 'Prefix',
+    });
+    const env = envMap(container(renderFrontend(w, ctx)).env ?? []);
+    expect(env.WEBUI_BASE_PATH).toBe('/team/chat');
+    // The server reads back what the operator wrote.
+    expect(readEnv({ WEBUI_BASE_PATH: env.WEBUI_BASE_PATH }).basePath).toBe('/team/chat');
+    expect(publicUrl(w)).toBe('http://apps.example.com/team/chat/');
+    // The path is the Ingress's: without one (disabled), the frontend serves at the root.
+    const off = webui({ ...base, ingress: { enabled: false, host: 'apps.example.com', path: '/team/chat' } });
+    expect(envMap(container(renderFrontend(off, ctx)).env ?? [])).not.toHaveProperty('WEBUI_BASE_PATH');
   });
 });
 

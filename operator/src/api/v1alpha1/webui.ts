@@ -267,9 +267,10 @@ const ingress = object(
     }),
     className: string({ description: 'IngressClass to use. Unset: the cluster default.', maxLength: 253 }),
     path: string({
-      description: 'Path prefix routed to the frontend.',
+      description:
+        'Path prefix routed to the frontend, e.g. /chat. Not rewritten: the frontend serves the app under it (WEBUI_BASE_PATH), /chat redirects to /chat/, and status.url ends in /chat/.',
       default: '/',
-      pattern: '^/',
+      pattern: '^(/[A-Za-z0-9._~-]+)*/?$',
       maxLength: 1024,
     }),
     annotations: map(string({ description: 'Annotation value.', maxLength: 4096 }), {
@@ -288,6 +289,10 @@ const ingress = object(
       {
         rule: '!self.enabled || has(self.host)',
         message: 'spec.ingress.host is required when the Ingress is enabled',
+      },
+      {
+        rule: "!has(self.path) || !self.path.matches('(^|/)[.][.]?(/|$)')",
+        message: 'spec.ingress.path must not contain . or .. segments',
       },
     ],
   },
