@@ -163,6 +163,22 @@ describe('Reconciler', () => {
     expect(w.events).toContain('Warning ApplyFailed');
   });
 
+  it('reports a stored spec it cannot render as Degraded and leaves the children alone', async () => {
+    const w = world(spec);
+    await w.reconciler.reconcile('ns', 'chat');
+    const url = w.webui.status?.url;
+    w.writes.length = 0;
+    // Accepted by an older CRD (pattern ^/), refused by the current one.
+    w.setSpec({ ...spec, ingress: { host: 'chat.example.com', path: '/a b' } });
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toBeInstanceOf(ReconcileError);
+    expect(w.writes).toEqual(['status']);
+    const degraded = w.webui.status?.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'ReconcileFailed' });
+    expect(degraded?.message).toContain('the spec cannot be rendered: spec.ingress.path: expected a path');
+    expect(w.webui.status?.url).toBe(url);
+    expect(w.events).toContain('Warning Degraded');
+  });
+
   it('reads a user-provided secret key and reports a missing one', async () => {
     const w = world({ ...spec, auth: { secretKeyRef: { name: 'mine' } } });
     await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow('Secret mine not found');

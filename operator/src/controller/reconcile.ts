@@ -15,7 +15,7 @@ import { APPLIED_HASH_ANNOTATION, needsApply, stampApplied } from '../kube/drift
 import { apiFailure } from '../kube/errors.ts';
 import { ollamaUrls } from '../render/backend.ts';
 import { sha256Hex } from '../render/config-hash.ts';
-import { renderAll } from '../render/index.ts';
+import { type Desired, renderAll } from '../render/index.ts';
 import {
   CONFIG_HASH_ANNOTATION,
   FIELD_MANAGER,
@@ -193,11 +193,23 @@ export class Reconciler {
     }
     for (const ref of referencedSecrets(w)) await this.readRef(w, ref, digests, errors);
 
-    const desired = renderAll(w, {
-      defaultImage: this.deps.defaultImage,
-      secretDigests: digests,
-      ...(existingKey ? { existingSecretKeyData: existingKey } : {}),
-    });
+    let desired: Desired;
+    let url: string | undefined;
+    try {
+      desired = renderAll(w, {
+        defaultImage: this.deps.defaultImage,
+        secretDigests: digests,
+        ...(existingKey ? { existingSecretKeyData: existingKey } : {}),
+      });
+      url = publicUrl(w);
+    } catch (e) {
+      // Only a spec stored under an older, looser schema gets here (the CRD refuses it now):
+      // report it on the WebUI and leave the children as they are.
+      errors.push(
+        `the spec cannot be rendered: ${e instanceof Error ? e.message : String(e)}; edit the WebUI`,
+      );
+      desired = { apply: [], prune: [] };
+    }
 
     const observed = new Map<string, KubernetesObject>();
     const created: string[] = [];
@@ -275,8 +287,12 @@ export class Reconciler {
     // One event for everything created in this pass keeps event writes low at scale.
     if (created.length > 0) await this.event(w, 'Normal', 'Created', `created ${created.join(', ')}`);
 
-    const backend = observed.get(`Deployment/${names.backend(w)}`) as V1Deployment | undefined;
-    const frontend = observed.get(`Deployment/${names.frontend(w)}`) as V1Deployment | undefined;
+    const deployment = (n: string) =>
+      (observed.get(`Deployment/${n}`) ?? cache.child('Deployment', namespace, n)) as
+        | V1Deployment
+        | undefined;
+    const backend = deployment(names.backend(w));
+    const frontend = deployment(names.frontend(w));
     const desiredBackend = desired.apply.find(
       (o) => o.kind === 'Deployment' && o.metadata?.name === names.backend(w),
     );
@@ -292,7 +308,7 @@ export class Reconciler {
       webui: prevStatus ? { ...w, status: prevStatus } : w,
       backend,
       frontend,
-      url: publicUrl(w),
+      url: url ?? w.status?.url ?? '',
       configHash: templateHash(desiredBackend) ?? '',
       ollama,
       errors,

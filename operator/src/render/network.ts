@@ -42,7 +42,12 @@ export function ingressEnabled(w: WebUI): boolean {
  * trailing slash ("/chat"), or "" at the root and without an Ingress.
  */
 export function servedPath(w: WebUI): string {
-  return ingressEnabled(w) ? normalizeBasePath(w.spec.ingress?.path ?? '/') : '';
+  if (!ingressEnabled(w)) return '';
+  try {
+    return normalizeBasePath(w.spec.ingress?.path ?? '/');
+  } catch (e) {
+    throw new Error(`spec.ingress.path: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export function renderIngress(w: WebUI): V1Ingress | undefined {
