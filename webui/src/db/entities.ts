@@ -63,4 +63,18 @@ export const ChatEntity = defineEntity({
 });
 export type ChatRow = InferEntity<typeof ChatEntity>;
 
-export const entities = [UserEntity, ConfigEntryEntity, ConfigResetEntity, ChatEntity];
+/** One sign-in attempt, kept for the rate-limit window; shared by every replica on the database. */
+export const SigninAttemptEntity = defineEntity({
+  name: 'SigninAttempt',
+  tableName: 'signin_attempts',
+  properties: {
+    id: p.string().primary(),
+    /** SHA-256 of scope and key (an email or a client address): no address is stored in clear. */
+    keyHash: p.string(),
+    /** Milliseconds. */
+    at: p.bigint('number'),
+  },
+});
+export type SigninAttemptRow = InferEntity<typeof SigninAttemptEntity>;
+
+export const entities = [UserEntity, ConfigEntryEntity, ConfigResetEntity, ChatEntity, SigninAttemptEntity];

@@ -45,7 +45,24 @@ class Initial extends Migration {
   }
 }
 
+/** Sign-in attempts in the database, so every replica enforces one shared limit. */
+class SigninAttempts extends Migration {
+  override name = '0002_signin_attempts';
+  up(): void {
+    this.addSql(`create table signin_attempts (
+      id varchar(32) primary key,
+      key_hash varchar(64) not null,
+      at bigint not null
+    )`);
+    this.addSql('create index signin_attempts_key_hash_at on signin_attempts (key_hash, at)');
+    this.addSql('create index signin_attempts_at on signin_attempts (at)');
+  }
+}
+
 /** The ordered list handed to the migrator. */
 export function migrationsList(_dialect: Dialect) {
-  return [{ name: '0001_initial', class: Initial }];
+  return [
+    { name: '0001_initial', class: Initial },
+    { name: '0002_signin_attempts', class: SigninAttempts },
+  ];
 }

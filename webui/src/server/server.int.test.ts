@@ -771,5 +771,27 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       await stop(a);
       await stop(b);
     });
+
+    it('share one sign-in limit: attempts on one replica count on the other', async () => {
+      const dbEnv = await backend.fresh();
+      const [a, b] = await Promise.all([start(dbEnv), start(dbEnv)]);
+      await call(a.url, 'POST', '/api/v1/auths/signup', { body: ADMIN });
+      // 15 per email per window: 8 wrong passwords on A and 7 on B use it up.
+      for (let i = 0; i < 15; i++) {
+        const r = await call(i % 2 === 0 ? a.url : b.url, 'POST', '/api/v1/auths/signin', {
+          body: { email: ADMIN.email, password: `wrong-${i}` },
+        });
+        expect(r.status).toBe(400);
+      }
+      for (const s of [a, b]) {
+        const r = await call(s.url, 'POST', '/api/v1/auths/signin', {
+          body: { email: ADMIN.email, password: ADMIN.password },
+        });
+        expect(r.status).toBe(429);
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      await stop(a);
+      await stop(b);
+    });
   });
 });

@@ -81,6 +81,10 @@ export async function startServer(
     );
   }
 
+  const em = () => {
+    if (db === undefined) throw new Error('database not open');
+    return db.fork();
+  };
   const services: Services = {
     env,
     mode,
@@ -91,14 +95,16 @@ export async function startServer(
     lifecycle,
     frontend,
     secretKey: secret.key,
-    em: () => {
-      if (db === undefined) throw new Error('database not open');
-      return db.fork();
-    },
+    em,
     database: () => db,
     signinLimits: {
-      byEmail: new RateLimiter({ limit: SIGNIN_PER_EMAIL, windowMs: SIGNIN_WINDOW_MS }),
-      byClient: new RateLimiter({ limit: SIGNIN_PER_CLIENT, windowMs: SIGNIN_WINDOW_MS }),
+      byEmail: new RateLimiter({ scope: 'email', limit: SIGNIN_PER_EMAIL, windowMs: SIGNIN_WINDOW_MS, em }),
+      byClient: new RateLimiter({
+        scope: 'client',
+        limit: SIGNIN_PER_CLIENT,
+        windowMs: SIGNIN_WINDOW_MS,
+        em,
+      }),
     },
     sessionUsers: new SessionUserCache(),
   };

@@ -1,41 +1,42 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/sql';
+import { recordAttempt } from '../../db/signin-attempts.ts';
+
 /**
- * A sliding-window counter: at most `limit` hits per key within `windowMs`.
- * In memory, per process; each replica limits on its own.
+ * A sliding-window limit: at most `limit` hits per key within `windowMs`,
+ * counted in the database, so every replica on one database enforces the same
+ * limit (an attacker cannot multiply it by the replica count). Keys are stored
+ * as SHA-256 hashes of scope and key.
  */
 export class RateLimiter {
+  readonly #scope: string;
   readonly #limit: number;
   readonly #windowMs: number;
+  readonly #em: () => EntityManager;
   readonly #now: () => number;
-  readonly #hits = new Map<string, number[]>();
 
-  constructor(opts: { limit: number; windowMs: number; now?: () => number }) {
+  constructor(opts: {
+    scope: string;
+    limit: number;
+    windowMs: number;
+    em: () => EntityManager;
+    now?: () => number;
+  }) {
+    this.#scope = opts.scope;
     this.#limit = opts.limit;
     this.#windowMs = opts.windowMs;
+    this.#em = opts.em;
     this.#now = opts.now ?? Date.now;
   }
 
-  /**
-   * Records a hit. Returns 0 when allowed, else the whole seconds until the
-   * oldest hit in the window expires (for Retry-After).
-   */
-  hit(key: string): number {
-    const now = this.#now();
-    const recent = (this.#hits.get(key) ?? []).filter((t) => now - t < this.#windowMs);
-    if (recent.length >= this.#limit) {
-      this.#hits.set(key, recent);
-      const oldest = recent[0] as number;
-      return Math.max(1, Math.ceil((oldest + this.#windowMs - now) / 1000));
-    }
-    recent.push(now);
-    this.#hits.set(key, recent);
-    if (this.#hits.size > 10_000) this.#sweep(now);
-    return 0;
-  }
-
-  /** Drops keys with no hit in the window, so memory stays bounded. */
-  #sweep(now: number): void {
-    for (const [k, times] of this.#hits) {
-      if (times.every((t) => now - t >= this.#windowMs)) this.#hits.delete(k);
-    }
+  /** Records a hit. Resolves 0 when allowed, else the whole seconds to wait (for Retry-After). */
+  hit(key: string): Promise<number> {
+    const keyHash = createHash('sha256').update(`${this.#scope}\0${key}`).digest('hex');
+    return recordAttempt(this.#em(), {
+      keyHash,
+      limit: this.#limit,
+      windowMs: this.#windowMs,
+      now: this.#now(),
+    });
   }
 }

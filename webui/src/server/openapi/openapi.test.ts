@@ -9,6 +9,10 @@ import type { Services } from '../services.ts';
 import { loadAppParts } from '../start.ts';
 import { toOpenApiPath } from './registry.ts';
 
+const noDatabase = (): never => {
+  throw new Error('no database in this test');
+};
+
 async function build() {
   const env = readEnv({});
   const logger = createLogger('silent');
@@ -29,13 +33,11 @@ async function build() {
     lifecycle: { ready: false },
     frontend: undefined,
     secretKey: 'k',
-    em: () => {
-      throw new Error('no database in this test');
-    },
+    em: noDatabase,
     database: () => undefined,
     signinLimits: {
-      byEmail: new RateLimiter({ limit: 1, windowMs: 1 }),
-      byClient: new RateLimiter({ limit: 1, windowMs: 1 }),
+      byEmail: new RateLimiter({ scope: 'email', limit: 1, windowMs: 1, em: noDatabase }),
+      byClient: new RateLimiter({ scope: 'client', limit: 1, windowMs: 1, em: noDatabase }),
     },
     sessionUsers: new SessionUserCache(),
   };

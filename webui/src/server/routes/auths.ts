@@ -128,13 +128,13 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       body: SigninForm,
     },
     async (ctx, form) => {
-      const waitEmail = svc.signinLimits.byEmail.hit(form.email);
+      const waitEmail = await svc.signinLimits.byEmail.hit(form.email);
       const client = clientIp(
         ctx.request.socket.remoteAddress ?? '',
         ctx.get('x-forwarded-for'),
         svc.env.forwardedAllowIps,
       );
-      const waitClient = svc.signinLimits.byClient.hit(client);
+      const waitClient = await svc.signinLimits.byClient.hit(client);
       const wait = Math.max(waitEmail, waitClient);
       if (wait > 0) throw tooManyRequests(`Too many sign-in attempts. Try again in ${wait} seconds.`, wait);
       const em = svc.em();
