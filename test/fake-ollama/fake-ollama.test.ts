@@ -126,6 +126,46 @@ describe('fake Ollama protocol', () => {
     });
   });
 
+  it('streams OpenAI legacy completions as SSE and answers non-streaming ones', async () => {
+    const sse = await (
+      await post('/v1/completions', { model: 'llama3.2', prompt: 'Hi', stream: true })
+    ).text();
+    const events = sse.split('\n\n').filter((e) => e !== '');
+    expect(events.at(-1)).toBe('data: [DONE]');
+    expect(JSON.parse((events[0] as string).slice(6))).toMatchObject({
+      object: 'text_completion',
+      choices: [{ text: 'Hello', finish_reason: null }],
+    });
+    const one = await (await post('/v1/completions', { model: 'llama3.2', prompt: 'Hi' })).json();
+    expect(one).toMatchObject({
+      object: 'text_completion',
+      choices: [{ text: 'Hello from the fake Ollama.' }],
+    });
+  });
+
+  it('unloads a model on an empty generate with keep_alive 0', async () => {
+    await post('/api/generate', { model: 'llama3.2', prompt: 'load me', stream: false });
+    const names = async () =>
+      ((await (await fetch(`${fake.url}/api/ps`)).json()) as { models: { name: string }[] }).models.map(
+        (m) => m.name,
+      );
+    expect(await names()).toContain('llama3.2:latest');
+    const r = await post('/api/generate', { model: 'llama3.2', keep_alive: 0, prompt: '' });
+    expect(await r.json()).toMatchObject({ done: true, done_reason: 'unload', response: '' });
+    expect(await names()).not.toContain('llama3.2:latest');
+    expect((await post('/api/generate', { model: 'nope', keep_alive: 0 })).status).toBe(404);
+    // Loaded again for the tests that follow.
+    await post('/api/generate', { model: 'llama3.2', prompt: 'reload', stream: false });
+  });
+
+  it('pushes a namespaced model with streamed progress, and refuses an unnamespaced one', async () => {
+    await post('/api/copy', { source: 'llama3.2', destination: 'me/llama' });
+    const pushed = lines(await (await post('/api/push', { model: 'me/llama' })).text());
+    expect(pushed[0]).toEqual({ status: 'retrieving manifest' });
+    expect(pushed.at(-1)).toEqual({ status: 'success' });
+    expect((await post('/api/push', { model: 'llama3.2' })).status).toBe(400);
+  });
+
   it('embeds deterministically', async () => {
     const a = await (await post('/api/embed', { model: 'nomic-embed-text', input: ['x', 'y'] })).json();
     expect(a.embeddings).toHaveLength(2);

@@ -238,6 +238,10 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
         return generation(req, res, rec, body, url.pathname === '/api/chat' ? 'chat' : 'generate');
       case 'POST /v1/chat/completions':
         return openaiChat(res, rec, body);
+      case 'POST /v1/completions':
+        return openaiCompletion(res, rec, body);
+      case 'POST /api/push':
+        return push(res, rec, body);
       case 'POST /api/show':
         return show(res, body);
       case 'POST /api/embed':
@@ -356,6 +360,23 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     body: Record<string, unknown>,
     mode: 'chat' | 'generate',
   ) {
+    // Ollama's unload: an empty generate with keep_alive 0 answers done_reason "unload" at once.
+    const unloading =
+      mode === 'generate' && !body.prompt && (body.keep_alive === 0 || body.keep_alive === '0');
+    if (unloading) {
+      const name = modelOf(body);
+      if (name === undefined) return sendJson(res, 400, { error: 'model is required' });
+      if (!models.has(normalize(name)))
+        return sendJson(res, 404, { error: `model "${name}" not found, try pulling it first` });
+      loaded.delete(normalize(name));
+      return sendJson(res, 200, {
+        model: name,
+        created_at: new Date().toISOString(),
+        response: '',
+        done: true,
+        done_reason: 'unload',
+      });
+    }
     const model = await admit(res, modelOf(body), false);
     if (model === undefined) return;
     const created = () => new Date().toISOString();
@@ -445,6 +466,45 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     res.end();
   }
 
+  /** OpenAI-compatible legacy completions (`/v1/completions`): text_completion objects, SSE when stream is true. */
+  async function openaiCompletion(
+    res: http.ServerResponse,
+    rec: RecordedRequest,
+    body: Record<string, unknown>,
+  ) {
+    const model = await admit(res, modelOf(body), true);
+    if (model === undefined) return;
+    const id = `cmpl-${rec.id}`;
+    const created = Math.floor(Date.now() / 1000);
+    const completion = (text: string, finish: string | null) => ({
+      id,
+      object: 'text_completion',
+      created,
+      model: model.name,
+      system_fingerprint: 'fp_ollama',
+      choices: [{ text, index: 0, finish_reason: finish }],
+    });
+    if (body.stream !== true) {
+      if (model.kind === 'stalled') return new Promise<void>(() => {});
+      if (model.kind === 'slow') await sleep(slowDelay * (tokens.length - 1));
+      return sendJson(res, 200, {
+        ...completion(tokens.join(''), 'stop'),
+        usage: { prompt_tokens: 8, completion_tokens: tokens.length, total_tokens: 8 + tokens.length },
+      });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const ok = await streamTokens(
+      res,
+      rec,
+      model.kind,
+      (t) => `data: ${JSON.stringify(completion(t, null))}\n\n`,
+    );
+    if (!ok) return;
+    write(res, rec, `data: ${JSON.stringify(completion('', 'stop'))}\n\n`);
+    write(res, rec, 'data: [DONE]\n\n');
+    res.end();
+  }
+
   function show(res: http.ServerResponse, body: Record<string, unknown>) {
     const name = modelOf(body);
     if (name === undefined) return sendJson(res, 400, { error: 'model is required' });
@@ -510,6 +570,24 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
       { status: `pulling ${digest.slice(7, 19)}`, digest, total, completed: total },
       { status: 'verifying sha256 digest' },
       { status: 'writing manifest' },
+      { status: 'success' },
+    ]);
+  }
+
+  async function push(res: http.ServerResponse, rec: RecordedRequest, body: Record<string, unknown>) {
+    const name = modelOf(body);
+    if (name === undefined) return sendJson(res, 400, { error: 'model is required' });
+    if (!models.has(normalize(name))) return sendJson(res, 404, { error: `model "${name}" not found` });
+    if (!name.includes('/'))
+      return sendJson(res, 400, {
+        error: 'a model name must be namespaced (<namespace>/<model>) to push it to the registry',
+      });
+    const digest = `sha256:${digestOf(name)}`;
+    const total = 1928429856;
+    return progress(res, rec, body.stream !== false, [
+      { status: 'retrieving manifest' },
+      { status: 'starting upload', digest, total },
+      { status: 'pushing manifest' },
       { status: 'success' },
     ]);
   }
