@@ -144,6 +144,15 @@ export class ModelRegistry {
    * with 404, or with the upstream errors when no connection could be listed.
    */
   async route(connections: readonly Connection[], model: string): Promise<Connection> {
+    const hosts = await this.hosts(connections, model);
+    // Spread load over the hosts that have the model.
+    const conn = hosts[this.#next++ % hosts.length];
+    if (conn === undefined) throw notFound(`Model '${model}' was not found`);
+    return conn;
+  }
+
+  /** Every enabled connection that lists `model` (refreshing once for an unknown name); 404 when none. */
+  async hosts(connections: readonly Connection[], model: string): Promise<Connection[]> {
     const wanted = normalizeModelName(model);
     let tags = await this.merged(connections);
     let found = tags.models.find((m) => normalizeModelName(m.model) === wanted);
@@ -159,10 +168,6 @@ export class ModelRegistry {
       }
       throw notFound(`Model '${model}' was not found`);
     }
-    const hosts = found.urls.map((i) => connections[i]).filter((c): c is Connection => c?.enabled === true);
-    // Spread load over the hosts that have the model.
-    const conn = hosts[this.#next++ % hosts.length];
-    if (conn === undefined) throw notFound(`Model '${model}' was not found`);
-    return conn;
+    return found.urls.map((i) => connections[i]).filter((c): c is Connection => c?.enabled === true);
   }
 }

@@ -151,4 +151,44 @@ describe('streaming through /ollama', () => {
     expect(lines.at(-1)).toEqual({ status: 'success' });
     expect(fake.modelNames()).toContain('phi3:latest');
   });
+
+  it('streams OpenAI legacy completions as SSE, normalising the model name', async () => {
+    const res = await fetch(`${app.url}/ollama/v1/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'llama3.2', prompt: 'Say hi', stream: true }),
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await res.text()).split('\n\n').filter((e) => e !== '');
+    expect(events.at(-1)).toBe('data: [DONE]');
+    expect(JSON.parse((events[0] as string).slice(6))).toMatchObject({ object: 'text_completion' });
+    expect(fake.requests.at(-1)?.body).toMatchObject({ model: 'llama3.2:latest', prompt: 'Say hi' });
+  });
+
+  it('streams push progress for admins, by DELETE as Open WebUI registers it and by POST', async () => {
+    await fetch(`${fake.url}/api/copy`, {
+      method: 'POST',
+      body: JSON.stringify({ source: 'llama3.2', destination: 'team/llama' }),
+    });
+    for (const method of ['DELETE', 'POST']) {
+      const res = await fetch(`${app.url}/ollama/api/push`, {
+        method,
+        headers: { ...headers, [ROLE_HEADER]: 'admin' },
+        body: JSON.stringify({ model: 'team/llama' }),
+      });
+      const lines = ndjson(await res.text());
+      expect(lines[0]).toEqual({ status: 'retrieving manifest' });
+      expect(lines.at(-1)).toEqual({ status: 'success' });
+      // Upstream it is always Ollama's POST /api/push.
+      expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', path: '/api/push' });
+    }
+    // Ollama's own refusal comes back with its status and message.
+    const refused = await fetch(`${app.url}/ollama/api/push`, {
+      method: 'POST',
+      headers: { ...headers, [ROLE_HEADER]: 'admin' },
+      body: JSON.stringify({ model: 'llama3.2', stream: false }),
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/namespaced/);
+  });
 });

@@ -229,6 +229,53 @@ describe('several Ollama connections', () => {
     });
     expect(missing.status).toBe(404);
   });
+
+  it('unload empties the model from every connection that has it, and only those', async () => {
+    use([a.url, b.url]);
+    const admin = { ...headers, [ROLE_HEADER]: 'admin' };
+    // Load "shared" on both connections, then unload it by its bare name.
+    await chatTo('shared', '/api/chat/0');
+    await chatTo('shared', '/api/chat/1');
+    const before = { a: a.requests.length, b: b.requests.length };
+    const res = await fetch(`${app.url}/ollama/api/unload`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ model: 'shared' }),
+    });
+    expect(await res.json()).toEqual({ status: true });
+    for (const fake of [a, b]) {
+      const unloads = fake.requests
+        .slice(fake === a ? before.a : before.b)
+        .filter((r) => r.path === '/api/generate');
+      expect(unloads.map((r) => r.body)).toEqual([{ model: 'shared:latest', keep_alive: 0, prompt: '' }]);
+    }
+    // b requires its key; the unload carried it.
+    expect(b.requests.at(-1)?.headers.authorization).toBe('Bearer b-secret');
+    const ps = await fetch(`${a.url}/api/ps`).then(
+      (r) => r.json() as Promise<{ models: { name: string }[] }>,
+    );
+    expect(ps.models.map((m) => m.name)).not.toContain('shared:latest');
+    // A model only a has: b is not asked.
+    const bCount = b.requests.length;
+    await fetch(`${app.url}/ollama/api/unload`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: 'llama3.2' }),
+    });
+    expect(b.requests.slice(bCount).some((r) => r.path === '/api/generate')).toBe(false);
+    const ghost = await fetch(`${app.url}/ollama/api/unload`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ model: 'ghost' }),
+    });
+    expect(ghost.status).toBe(404);
+    const user = await fetch(`${app.url}/ollama/api/unload`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'shared' }),
+    });
+    expect(user.status).toBe(403);
+  });
 });
 
 describe('model names and versions', () => {

@@ -18,6 +18,9 @@ const BODIES: Record<string, unknown> = {
   '/api/delete': { model: 'to-delete' },
   '/api/copy': { source: 'llama3.2', destination: 'copied-model' },
   '/v1/chat/completions': { model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] },
+  '/v1/completions': { model: 'llama3.2', prompt: 'hi' },
+  '/api/unload': { model: 'llama3.2' },
+  '/api/push': { model: 'me/pushed', stream: false },
 };
 
 let fake: FakeOllama;
@@ -37,11 +40,12 @@ async function call(route: (typeof OLLAMA_ROUTES)[number], role: string | undefi
   const base = path.replace(/\/0$/, '');
   let body = BODIES[base];
   if (base === '/verify') body = { url: fake.url };
-  // Recreate what delete removes so every role's call can succeed.
-  if (base === '/api/delete') {
+  // Recreate what delete removes, and the namespaced model push needs, so every role's call can succeed.
+  const copyTo = base === '/api/delete' ? 'to-delete' : base === '/api/push' ? 'me/pushed' : undefined;
+  if (copyTo !== undefined) {
     await fetch(`${fake.url}/api/copy`, {
       method: 'POST',
-      body: JSON.stringify({ source: 'llama3.2', destination: 'to-delete' }),
+      body: JSON.stringify({ source: 'llama3.2', destination: copyTo }),
     });
   }
   const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -33,6 +33,7 @@ import {
   generateBody,
   namedModelBody,
   openaiChatBody,
+  openaiCompletionBody,
   verifyBody,
 } from './schemas.ts';
 import { withoutCredentials } from './upstream-errors.ts';
@@ -71,7 +72,10 @@ type RouteId =
   | 'delete'
   | 'copy'
   | 'openaiChat'
-  | 'openaiModels';
+  | 'openaiCompletions'
+  | 'openaiModels'
+  | 'unload'
+  | 'push';
 
 /** Routes that also exist as `<path>/:url_idx`, targeting one connection. */
 const WITH_IDX = new Set<RouteId>([
@@ -86,7 +90,9 @@ const WITH_IDX = new Set<RouteId>([
   'delete',
   'copy',
   'openaiChat',
+  'openaiCompletions',
   'openaiModels',
+  'push',
 ]);
 
 const BASE_ROUTES: Omit<RouteDef, 'proxied'>[] = [
@@ -216,11 +222,44 @@ const BASE_ROUTES: Omit<RouteDef, 'proxied'>[] = [
     body: openaiChatBody,
   },
   {
+    id: 'openaiCompletions',
+    method: 'post',
+    path: '/v1/completions',
+    access: 'verified',
+    summary: 'OpenAI-compatible (legacy) text completions (SSE when stream is true)',
+    body: openaiCompletionBody,
+  },
+  {
     id: 'openaiModels',
     method: 'get',
     path: '/v1/models',
     access: 'verified',
     summary: 'OpenAI-compatible model list',
+  },
+  {
+    id: 'unload',
+    method: 'post',
+    path: '/api/unload',
+    access: 'admin',
+    summary: 'Unload a model from memory on every connection that has it (keep_alive 0); {"status": true}',
+    body: namedModelBody,
+  },
+  {
+    id: 'push',
+    method: 'delete',
+    path: '/api/push',
+    access: 'admin',
+    summary:
+      'Push a model to a registry (default connection 0); streamed progress. DELETE, as Open WebUI registers it',
+    body: namedModelBody,
+  },
+  {
+    id: 'push',
+    method: 'post',
+    path: '/api/push',
+    access: 'admin',
+    summary: 'Push a model to a registry (default connection 0); streamed progress',
+    body: namedModelBody,
   },
 ];
 
@@ -425,6 +464,16 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
         },
       );
     },
+    async openaiCompletions(ctx) {
+      const body = await parseBody(ctx, openaiCompletionBody);
+      await proxyModelCall(
+        ctx,
+        '/v1/completions',
+        { ...body, model: normalizeModelName(body.model) },
+        body.model,
+        { streaming: body.stream === true, errorFormat: 'sse' },
+      );
+    },
     async openaiModels(ctx) {
       const conns = currentConnections(config);
       if (ctx.params.url_idx !== undefined) {
@@ -472,6 +521,35 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       const model = (body.model ?? body.name) as string;
       const conn = await targetOrHost(ctx, model);
       await forwardForTrue(ctx, conn, 'DELETE', '/api/delete', body);
+    },
+    async push(ctx) {
+      const body = await parseBody(ctx, namedModelBody);
+      const conn = targetOrFirst(ctx);
+      await forward(ctx, conn, '/api/push', body, {
+        streaming: body.stream !== false,
+        errorFormat: 'ndjson',
+      });
+    },
+    async unload(ctx) {
+      const body = await parseBody(ctx, namedModelBody);
+      const model = normalizeModelName((body.model ?? body.name) as string);
+      const hosts = await registry.hosts(currentConnections(config), model);
+      const signal = clientSignal(ctx);
+      // Ollama unloads on an empty generate with keep_alive 0; every host that has the model may hold it.
+      await Promise.all(
+        hosts.map((conn) =>
+          fetchUpstreamJson({
+            baseUrl: conn.url,
+            method: 'POST',
+            path: '/api/generate',
+            headers: upstreamHeaders(conn, true),
+            body: Buffer.from(JSON.stringify({ model, keep_alive: 0, prompt: '' })),
+            timeouts: requestTimeouts(config, false),
+            signal,
+          }),
+        ),
+      );
+      ctx.body = { status: true };
     },
     async copy(ctx) {
       const body = await parseBody(ctx, copyBody);

@@ -37,6 +37,12 @@ export const openaiChatBody = z.looseObject({
   stream,
 });
 
+export const openaiCompletionBody = z.looseObject({
+  model: modelName,
+  prompt: z.union([z.string(), z.array(z.string())]),
+  stream,
+});
+
 export const connectionConfig = z.looseObject({
   enable: z.boolean().optional(),
   key: z.string().optional(),
