@@ -444,6 +444,42 @@ describe('first day with the WebUI', () => {
     expect(await bob.evaluate(() => navigator.clipboard.readText())).toBe('<b onclick="x">not bold</b>');
   });
 
+  it('Markdown tables render with header cells and column alignment, and scroll when wide', async () => {
+    const md = '| Model | Size |\n| :-- | --: |\n| llama3.2 | 2 GB |\n| <i>x</i> | `a|b` |';
+    const result = await bob.evaluate(async (text) => {
+      const el = document.createElement('webui-markdown');
+      el.text = text;
+      el.style.display = 'block';
+      el.style.width = '120px';
+      document.body.append(el);
+      await el.updateComplete;
+      const root = el.shadowRoot;
+      const cells = [...(root?.querySelectorAll('th, td') ?? [])];
+      const wrap = root?.querySelector('.table');
+      const out = {
+        headers: [...(root?.querySelectorAll('thead th[scope="col"]') ?? [])].map((c) =>
+          c.textContent?.trim(),
+        ),
+        rows: [...(root?.querySelectorAll('tbody tr') ?? [])].map((r) =>
+          [...r.querySelectorAll('td')].map((c) => c.textContent?.trim()),
+        ),
+        align: cells.map((c) => getComputedStyle(c).textAlign),
+        italic: root?.querySelectorAll('i').length ?? -1,
+        overflowX: wrap ? getComputedStyle(wrap).overflowX : '',
+      };
+      el.remove();
+      return out;
+    }, md);
+    expect(result.headers).toEqual(['Model', 'Size']);
+    expect(result.rows).toEqual([
+      ['llama3.2', '2 GB'],
+      ['<i>x</i>', 'a|b'],
+    ]);
+    expect(result.align).toEqual(['left', 'right', 'left', 'right', 'left', 'right']);
+    expect(result.italic).toBe(0);
+    expect(result.overflowX).toBe('auto');
+  });
+
   it('on a phone, in dark mode, the history hides behind a History button', async () => {
     const phone = await chromium.browser.newContext({
       viewport: { width: 390, height: 760 },

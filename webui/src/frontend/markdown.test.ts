@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Block, type Inline, parseInline, parseMarkdown, safeHref } from './markdown.ts';
+import { type Block, type Inline, parseInline, parseMarkdown, safeHref, splitRow } from './markdown.ts';
 
 /** Every string the renderer would bind, to check nothing arrives as markup. */
 function texts(blocks: Block[]): string[] {
@@ -22,7 +22,9 @@ function texts(blocks: Block[]): string[] {
           ? b.items.flatMap(inl)
           : b.t === 'quote'
             ? texts(b.c)
-            : [],
+            : b.t === 'table'
+              ? [...b.head.flatMap(inl), ...b.rows.flatMap((r) => r.flatMap(inl))]
+              : [],
   );
 }
 
@@ -111,5 +113,52 @@ describe('safeHref', () => {
     ['/relative', null],
   ])('%s → %s', (input, expected) => {
     expect(safeHref(input)).toBe(expected);
+  });
+});
+
+describe('GFM tables', () => {
+  const cellText = (c: Inline[]) => c.map((n) => (n.t === 'text' || n.t === 'code' ? n.v : '')).join('');
+
+  it('parses a header, alignments and rows, padding short rows and dropping extra cells', () => {
+    const [table] = parseMarkdown(
+      '| Model | Size | Ctx |\n| :-- | --: | :-: |\n| llama3.2 | 2 GB | 128k |\n| qwen | 4 GB |\n| a | b | c | d |',
+    );
+    if (table?.t !== 'table') throw new Error(`not a table: ${JSON.stringify(table)}`);
+    expect(table.align).toEqual(['left', 'right', 'center']);
+    expect(table.head.map(cellText)).toEqual(['Model', 'Size', 'Ctx']);
+    expect(table.rows.map((r) => r.map(cellText))).toEqual([
+      ['llama3.2', '2 GB', '128k'],
+      ['qwen', '4 GB', ''],
+      ['a', 'b', 'c'],
+    ]);
+  });
+
+  it('takes a header row straight after a paragraph line, and ends at a blank line', () => {
+    const blocks = parseMarkdown('Here it is:\na | b\n--- | ---\n1 | 2\n\nafter');
+    expect(blocks.map((b) => b.t)).toEqual(['p', 'table', 'p']);
+    const table = blocks[1];
+    if (table?.t !== 'table') throw new Error('not a table');
+    expect(table.align).toEqual([null, null]);
+    expect(table.rows.map((r) => r.map(cellText))).toEqual([['1', '2']]);
+  });
+
+  it('keeps pipes that are escaped or inside code spans, and formats cells inline', () => {
+    expect(splitRow('| `a|b` | c \\| d | **e** |')).toEqual(['`a|b`', 'c | d', '**e**']);
+    const [table] = parseMarkdown('| x | y |\n|---|---|\n| `a|b` | **bold** |');
+    if (table?.t !== 'table') throw new Error('not a table');
+    expect(table.rows[0]?.[0]).toEqual([{ t: 'code', v: 'a|b' }]);
+    expect(table.rows[0]?.[1]).toEqual([{ t: 'strong', c: [{ t: 'text', v: 'bold' }] }]);
+  });
+
+  it('is not a table without a matching delimiter row (as while the answer is still streaming)', () => {
+    expect(parseMarkdown('| a | b |').map((b) => b.t)).toEqual(['p']);
+    expect(parseMarkdown('| a | b |\n| --- |').map((b) => b.t)).toEqual(['p']);
+    expect(parseMarkdown('a | b\nnot | a delimiter').map((b) => b.t)).toEqual(['p']);
+  });
+
+  it('binds table cells as text: markup in a cell stays characters', () => {
+    const blocks = parseMarkdown('| <b>x</b> |\n|---|\n| <img src=x onerror=alert(1)> |');
+    expect(blocks[0]?.t).toBe('table');
+    expect(texts(blocks)).toEqual(['<b>x</b>', '<img src=x onerror=alert(1)>']);
   });
 });

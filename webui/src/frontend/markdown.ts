@@ -6,8 +6,8 @@
  *
  * Supported: paragraphs with line breaks, ATX headings, fenced code (an
  * unclosed fence is code so far, which matters while streaming), bullet and
- * numbered lists, block quotes, rules, `code`, **strong**, *em*, [links](url)
- * and bare http(s) URLs.
+ * numbered lists, block quotes, rules, GFM tables (with column alignment),
+ * `code`, **strong**, *em*, [links](url) and bare http(s) URLs.
  */
 
 export type Inline =
@@ -24,13 +24,66 @@ export type Block =
   | { t: 'code'; lang: string; v: string }
   | { t: 'list'; ordered: boolean; start: number; items: Inline[][] }
   | { t: 'quote'; c: Block[] }
+  | { t: 'table'; align: Align[]; head: Inline[][]; rows: Inline[][][] }
   | { t: 'hr' };
+
+export type Align = 'left' | 'center' | 'right' | null;
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)/;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
 const RULE = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
 const ITEM = /^ {0,3}([-*+]|(\d{1,9})[.)])\s+(.*)$/;
 const QUOTE = /^ {0,3}>\s?(.*)$/;
+const DELIMITER_CELL = /^\s*(:?)-+(:?)\s*$/;
+
+/** Splits a table row on `|` that are neither escaped nor inside a code span; outer pipes are optional. */
+export function splitRow(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let code = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] ?? '';
+    if (ch === '\\' && line[i + 1] === '|') {
+      cell += '|';
+      i++;
+    } else if (ch === '`') {
+      const run = /^`+/.exec(line.slice(i))?.[0] ?? '`';
+      if (code === 0) code = run.length;
+      else if (code === run.length) code = 0;
+      cell += run;
+      i += run.length - 1;
+    } else if (ch === '|' && code === 0) {
+      cells.push(cell);
+      cell = '';
+    } else cell += ch;
+  }
+  cells.push(cell);
+  const trimmed = line.trim();
+  if (trimmed.startsWith('|')) cells.shift();
+  if (trimmed.endsWith('|') && !trimmed.endsWith('\\|') && cells.length > 0) cells.pop();
+  return cells.map((c) => c.trim());
+}
+
+/** The column alignments when `line` is a delimiter row (`| :-- | :-: | --: |`), else null. */
+function delimiterRow(line: string): Align[] | null {
+  if (!line.includes('-') || !/^[\s|:-]+$/.test(line)) return null;
+  const cells = splitRow(line);
+  const align: Align[] = [];
+  for (const c of cells) {
+    const m = DELIMITER_CELL.exec(c);
+    if (!m) return null;
+    align.push(m[1] && m[2] ? 'center' : m[2] ? 'right' : m[1] ? 'left' : null);
+  }
+  return align;
+}
+
+/** A header row followed by a delimiter row with as many cells starts a table. */
+function tableStart(lines: string[], i: number): Align[] | null {
+  const head = lines[i] ?? '';
+  if (!head.includes('|')) return null;
+  const align = delimiterRow(lines[i + 1] ?? '');
+  return align && align.length === splitRow(head).length ? align : null;
+}
 
 /** Only these link targets survive; `javascript:`, `data:` and the rest become plain text. */
 export function safeHref(raw: string): string | null {
@@ -86,6 +139,26 @@ function parseBlocks(lines: string[]): Block[] {
       blocks.push({ t: 'quote', c: parseBlocks(inner) });
       continue;
     }
+    const align = tableStart(lines, i);
+    if (align) {
+      const cells = (l: string) => {
+        const row = splitRow(l).slice(0, align.length);
+        while (row.length < align.length) row.push('');
+        return row.map(parseInline);
+      };
+      const head = cells(line);
+      const rows: Inline[][][] = [];
+      i += 2;
+      while (
+        i < lines.length &&
+        (lines[i] ?? '').trim() &&
+        (lines[i] ?? '').includes('|') &&
+        !startsBlock(lines[i] ?? '')
+      )
+        rows.push(cells(lines[i++] ?? ''));
+      blocks.push({ t: 'table', align, head, rows });
+      continue;
+    }
     const item = ITEM.exec(line);
     if (item) {
       const ordered = item[2] !== undefined;
@@ -114,7 +187,7 @@ function parseBlocks(lines: string[]): Block[] {
     while (
       i < lines.length &&
       (lines[i] ?? '').trim() &&
-      (para.length === 0 || !startsBlock(lines[i] ?? ''))
+      (para.length === 0 || (!startsBlock(lines[i] ?? '') && !tableStart(lines, i)))
     ) {
       para.push((lines[i] ?? '').trim());
       i++;

@@ -68,6 +68,20 @@ export class MarkdownView extends LitElement {
             : html`<ul>${b.items.map((it) => html`<li>${inline(it)}</li>`)}</ul>`;
         case 'quote':
           return html`<blockquote>${blocks(b.c)}</blockquote>`;
+        case 'table': {
+          // Classes, not inline styles, so a strict Content-Security-Policy keeps working.
+          const align = (i: number) => (b.align[i] ? `align-${b.align[i]}` : nothing);
+          return html`<div class="table">
+            <table>
+              <thead>
+                <tr>${b.head.map((c, i) => html`<th scope="col" class=${align(i)}>${inline(c)}</th>`)}</tr>
+              </thead>
+              <tbody>
+                ${b.rows.map((r) => html`<tr>${r.map((c, i) => html`<td class=${align(i)}>${inline(c)}</td>`)}</tr>`)}
+              </tbody>
+            </table>
+          </div>`;
+        }
         case 'hr':
           return html`<hr />`;
       }
@@ -113,8 +127,35 @@ export class MarkdownView extends LitElement {
       ul,
       ol,
       blockquote,
-      .code {
+      .code,
+      .table {
         margin: 0 0 0.6rem;
+      }
+      /* Wide tables scroll inside the answer instead of widening the page. */
+      .table {
+        overflow-x: auto;
+      }
+      table {
+        border-collapse: collapse;
+        font-size: 0.925em;
+      }
+      th,
+      td {
+        border: 1px solid var(--border);
+        padding: 0.3rem 0.6rem;
+        text-align: left;
+        vertical-align: top;
+        overflow-wrap: normal;
+      }
+      th {
+        background: var(--code-bg);
+        font-weight: 600;
+      }
+      .align-center {
+        text-align: center;
+      }
+      .align-right {
+        text-align: right;
       }
       :last-child {
         margin-bottom: 0;
