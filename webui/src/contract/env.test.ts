@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvError, formatEnv, normalizeBasePath, readEnv } from './env.ts';
+import { checkOllamaApiConfigs, EnvError, formatEnv, normalizeBasePath, readEnv } from './env.ts';
 
 describe('defaults (issue 3 and Open WebUI)', () => {
   it('serve on 0.0.0.0:8080 with SQLite under ./data, 4w sessions, pending new users, local Ollama', () => {
@@ -96,5 +96,21 @@ describe('WEBUI_BASE_PATH', () => {
     for (const bad of ['chat', '/chat//x', '/a b', '/../etc', '/x/./y', '/chat?x=1', '/(.*)']) {
       expect(() => readEnv({ WEBUI_BASE_PATH: bad }), bad).toThrow(/^WEBUI_BASE_PATH: expected a path/);
     }
+  });
+});
+
+describe('OLLAMA_API_CONFIGS', () => {
+  it("keeps Open WebUI's per-connection model settings and refuses wrong types, naming the entry", () => {
+    const cfg = {
+      '0': { prefix_id: 'gpu', model_ids: ['llama3.2'], tags: [{ name: 'fast' }], connection_type: 'local' },
+    };
+    expect(checkOllamaApiConfigs(cfg)).toEqual(cfg);
+    expect(() => checkOllamaApiConfigs({ '1': { model_ids: 'llama3.2' } })).toThrow(
+      'entry "1": model_ids must be a list of model names',
+    );
+    expect(() => checkOllamaApiConfigs({ '0': { prefix_id: 7 } })).toThrow(
+      'entry "0": prefix_id must be a string',
+    );
+    expect(() => checkOllamaApiConfigs({ '0': { tags: 'fast' } })).toThrow('entry "0": tags must be a list');
   });
 });

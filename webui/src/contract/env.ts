@@ -236,6 +236,13 @@ export interface OllamaApiConfig {
   enable?: boolean;
   /** Sent upstream as `Authorization: Bearer <key>`. */
   key?: string;
+  /** Models of this connection are listed as "<prefix_id>.<model>". */
+  prefix_id?: string;
+  /** Allow-list of models this connection contributes (empty: all). */
+  model_ids?: string[];
+  /** Attached to each of its models in the list. */
+  tags?: unknown[];
+  connection_type?: string;
   [extra: string]: unknown;
 }
 
@@ -269,6 +276,17 @@ export function checkOllamaApiConfigs(value: unknown): Record<string, OllamaApiC
       throw new Error(`entry "${k}": enable must be true or false`);
     if (entry.key !== undefined && typeof entry.key !== 'string')
       throw new Error(`entry "${k}": key must be a string`);
+    if (entry.prefix_id !== undefined && typeof entry.prefix_id !== 'string')
+      throw new Error(`entry "${k}": prefix_id must be a string`);
+    if (
+      entry.model_ids !== undefined &&
+      (!Array.isArray(entry.model_ids) || entry.model_ids.some((m) => typeof m !== 'string'))
+    )
+      throw new Error(`entry "${k}": model_ids must be a list of model names`);
+    if (entry.tags !== undefined && !Array.isArray(entry.tags))
+      throw new Error(`entry "${k}": tags must be a list`);
+    if (entry.connection_type !== undefined && typeof entry.connection_type !== 'string')
+      throw new Error(`entry "${k}": connection_type must be a string`);
   }
   return value as Record<string, OllamaApiConfig>;
 }

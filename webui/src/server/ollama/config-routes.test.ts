@@ -65,6 +65,22 @@ describe('/ollama/config', () => {
     expect(config.writes).toEqual([]);
   });
 
+  it('saves per-connection model settings, and refuses a wrong type with 400 naming the field', async () => {
+    const config = (await fresh(new MemoryConfig({ ollamaBaseUrl: 'http://a:11434' }))).config;
+    const ok = await update({
+      OLLAMA_API_CONFIGS: { '0': { prefix_id: 'gpu', model_ids: ['llama3.2'], tags: [{ name: 'x' }] } },
+    });
+    expect(ok.status).toBe(200);
+    expect(config.values.ollamaApiConfigs).toEqual({
+      '0': { prefix_id: 'gpu', model_ids: ['llama3.2'], tags: [{ name: 'x' }] },
+    });
+    const writes = config.writes.length;
+    const bad = await update({ OLLAMA_API_CONFIGS: { '0': { model_ids: 'llama3.2' } } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).detail).toMatch(/OLLAMA_API_CONFIGS\.0\.model_ids/);
+    expect(config.writes.length).toBe(writes);
+  });
+
   it("lets the store's 409 for a managed setting through, before anything else is written", async () => {
     const config = (await fresh(new MemoryConfig({}, ['ollamaBaseUrls']))).config;
     const res = await update({ ENABLE_OLLAMA_API: false, OLLAMA_BASE_URLS: ['http://elsewhere:11434'] });

@@ -10,13 +10,20 @@ export interface Connection {
   url: string;
   enabled: boolean;
   key?: string;
+  /** Models appear as "<prefixId>.<model>" (Open WebUI's prefix_id). */
+  prefixId?: string;
+  /** Only these models are listed and routed, when non-empty (model_ids). */
+  modelIds?: string[];
+  /** Attached to every model of the connection (tags, connection_type). */
+  tags?: unknown[];
+  connectionType?: string;
 }
 
 /**
  * The Ollama servers in effect right now. Read on every request so that
  * admin changes and env apply without a restart: OLLAMA_BASE_URLS when it is
- * non-empty, else OLLAMA_BASE_URL; per-connection `enable`/`key` come from
- * OLLAMA_API_CONFIGS.
+ * non-empty, else OLLAMA_BASE_URL; per-connection `enable`, `key`, `prefix_id`,
+ * `model_ids`, `tags` and `connection_type` come from OLLAMA_API_CONFIGS.
  */
 export function currentConnections(config: RuntimeConfig): Connection[] {
   const urls = ollamaUrlsFromEnv({
@@ -28,6 +35,11 @@ export function currentConnections(config: RuntimeConfig): Connection[] {
     const c = apiConfigs[String(idx)];
     const conn: Connection = { idx, url: url.replace(/\/+$/, ''), enabled: c?.enable !== false };
     if (typeof c?.key === 'string' && c.key !== '') conn.key = c.key;
+    if (typeof c?.prefix_id === 'string' && c.prefix_id.trim() !== '') conn.prefixId = c.prefix_id.trim();
+    if (Array.isArray(c?.model_ids))
+      conn.modelIds = c.model_ids.filter((m): m is string => typeof m === 'string' && m !== '');
+    if (Array.isArray(c?.tags)) conn.tags = c.tags;
+    if (typeof c?.connection_type === 'string') conn.connectionType = c.connection_type;
     return conn;
   });
 }

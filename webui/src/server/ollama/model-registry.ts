@@ -99,7 +99,8 @@ export class ModelRegistry {
 
   /** The merged list; `fresh` bypasses the cache (the /api/tags route always asks fresh). */
   async merged(connections: readonly Connection[], fresh = false): Promise<MergedTags> {
-    const key = connections.map((c) => `${c.enabled ? '' : '!'}${c.url}`).join(';');
+    // Everything that shapes the list, so a settings change takes effect at once (not the API key).
+    const key = JSON.stringify(connections.map(({ key: _key, ...shape }) => shape));
     const cached = this.#cache;
     if (!fresh && cached !== undefined && cached.key === key && Date.now() - cached.at < this.#ttlMs) {
       return cached.value;

@@ -278,6 +278,99 @@ describe('several Ollama connections', () => {
   });
 });
 
+describe("per-connection model settings (Open WebUI's prefix_id, model_ids, tags)", () => {
+  const names = async () => {
+    const r = await fetch(`${app.url}/ollama/api/tags`, { headers });
+    return (
+      (await r.json()) as {
+        models: { model: string; urls: number[]; tags?: unknown; connection_type?: string }[];
+      }
+    ).models;
+  };
+
+  it("prefix_id renames a connection's models, and requests reach it without the prefix", async () => {
+    use([a.url, b.url], {
+      ollamaApiConfigs: {
+        '1': { key: 'b-secret', prefix_id: 'gpu', tags: [{ name: 'fast' }], connection_type: 'external' },
+      },
+    });
+    const models = await names();
+    const listed = models.map((m) => m.model);
+    expect(listed).toEqual(
+      expect.arrayContaining(['gpu.qwen2.5:7b', 'gpu.shared:latest', 'llama3.2:latest', 'shared:latest']),
+    );
+    // Every model of connection 1 carries the prefix; none of its names appears bare.
+    expect(models.filter((m) => m.urls.includes(1)).every((m) => m.model.startsWith('gpu.'))).toBe(true);
+    expect(listed).not.toContain('qwen2.5:7b');
+    expect(models.find((m) => m.model === 'gpu.shared:latest')).toMatchObject({
+      urls: [1],
+      tags: [{ name: 'fast' }],
+      connection_type: 'external',
+    });
+    expect(models.find((m) => m.model === 'shared:latest')?.urls).toEqual([0]);
+    const before = b.requests.length;
+    const res = await chatTo('gpu.qwen2.5:7b');
+    expect(res.status).toBe(200);
+    const sent = b.requests.slice(before).find((r) => r.path === '/api/chat');
+    expect(sent?.body).toMatchObject({ model: 'qwen2.5:7b' });
+    // The bare name without the prefix is no model of this WebUI any more.
+    expect((await chatTo('qwen2.5:7b')).status).toBe(404);
+    const ps = (await (await fetch(`${app.url}/ollama/api/ps`, { headers })).json()) as {
+      models: { model: string }[];
+    };
+    expect(ps.models.map((m) => m.model)).toContain('gpu.qwen2.5:7b');
+  });
+
+  it('model_ids limits what a connection lists and serves, also when it is the only one', async () => {
+    use([a.url, b.url], { ollamaApiConfigs: { '0': { model_ids: ['llama3.2'] }, '1': { key: 'b-secret' } } });
+    const models = await names();
+    expect(models.find((m) => m.model === 'shared:latest')?.urls).toEqual([1]);
+    expect(models.some((m) => m.model === 'llama3.2:latest')).toBe(true);
+    const before = a.requests.length;
+    expect((await chatTo('shared')).status).toBe(200);
+    expect(a.requests.slice(before).some((r) => r.path === '/api/chat')).toBe(false);
+
+    use([a.url], { ollamaApiConfigs: { '0': { model_ids: ['llama3.2:latest'] } } });
+    expect((await names()).map((m) => m.model)).toEqual(['llama3.2:latest']);
+    const count = a.requests.length;
+    const refused = await chatTo('shared');
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as { detail: string }).detail).toBe("Model 'shared' was not found");
+    expect(a.requests.slice(count).some((r) => r.path === '/api/chat')).toBe(false);
+  });
+
+  it('admin model operations on a prefixed model use the upstream name', async () => {
+    use([a.url, b.url], { ollamaApiConfigs: { '1': { key: 'b-secret', prefix_id: 'gpu' } } });
+    const admin = { ...headers, [ROLE_HEADER]: 'admin' };
+    const copy = await fetch(`${app.url}/ollama/api/copy`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ source: 'gpu.qwen2.5:7b', destination: 'gpu.qwen-copy' }),
+    });
+    expect(await copy.json()).toBe(true);
+    expect(b.modelNames()).toContain('qwen-copy:latest');
+    const before = b.requests.length;
+    const unload = await fetch(`${app.url}/ollama/api/unload`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ model: 'gpu.qwen-copy' }),
+    });
+    expect(unload.status).toBe(200);
+    expect(b.requests.slice(before).find((r) => r.path === '/api/generate')?.body).toEqual({
+      model: 'qwen-copy:latest',
+      keep_alive: 0,
+      prompt: '',
+    });
+    const del = await fetch(`${app.url}/ollama/api/delete`, {
+      method: 'DELETE',
+      headers: admin,
+      body: JSON.stringify({ model: 'gpu.qwen-copy:latest' }),
+    });
+    expect(await del.json()).toBe(true);
+    expect(b.modelNames()).not.toContain('qwen-copy:latest');
+  });
+});
+
 describe('model names and versions', () => {
   it('normalises bare names to :latest', () => {
     expect(normalizeModelName('llama3.2')).toBe('llama3.2:latest');

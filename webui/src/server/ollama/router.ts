@@ -8,6 +8,7 @@ import { badRequest, HttpError } from '../http-error.ts';
 import type { Access, RouteDoc } from '../openapi/registry.ts';
 import type { AppState, RuntimeConfig } from '../types.ts';
 import { updateOllamaConfig, viewOllamaConfig } from './config-routes.ts';
+import { connectionModels, upstreamModelName } from './connection-models.ts';
 import {
   type Connection,
   connectionAt,
@@ -302,11 +303,12 @@ const GUARD: Record<Access, Middleware<AppState> | undefined> = {
 export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger }): Router<AppState> {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'ollama-proxy' });
-  const registry = new ModelRegistry(
-    (conn) =>
-      fetchUpstreamJson(getCall(conn, '/api/tags', modelListTimeouts(config), new AbortController().signal)),
-    logger,
-  );
+  const registry = new ModelRegistry(async (conn) => {
+    const tags = await fetchUpstreamJson(
+      getCall(conn, '/api/tags', modelListTimeouts(config), new AbortController().signal),
+    );
+    return { models: connectionModels(conn, (tags as { models?: unknown } | null)?.models) };
+  }, logger);
 
   const ollamaEnabled: Middleware<AppState> = async (_ctx, next) => {
     if (!config.get('enableOllamaApi')) {
@@ -384,7 +386,9 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       failIfNothingAnswered(conns, errors);
       const byName = new Map<string, MergedModel>();
       for (const { idx, value } of values) {
-        const models = (value as { models?: unknown } | null)?.models;
+        const conn = conns[idx];
+        const listed = (value as { models?: unknown } | null)?.models;
+        const models = conn ? connectionModels(conn, listed) : listed;
         if (!Array.isArray(models)) continue;
         for (const m of models as Record<string, unknown>[]) {
           const name = String(m.model ?? m.name ?? '');
@@ -520,7 +524,7 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       const body = await parseBody(ctx, namedModelBody);
       const model = (body.model ?? body.name) as string;
       const conn = await targetOrHost(ctx, model);
-      await forwardForTrue(ctx, conn, 'DELETE', '/api/delete', body);
+      await forwardForTrue(ctx, conn, 'DELETE', '/api/delete', forConnection(conn, body));
     },
     async push(ctx) {
       const body = await parseBody(ctx, namedModelBody);
@@ -543,7 +547,9 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
             method: 'POST',
             path: '/api/generate',
             headers: upstreamHeaders(conn, true),
-            body: Buffer.from(JSON.stringify({ model, keep_alive: 0, prompt: '' })),
+            body: Buffer.from(
+              JSON.stringify({ model: upstreamModelName(conn, model), keep_alive: 0, prompt: '' }),
+            ),
             timeouts: requestTimeouts(config, false),
             signal,
           }),
@@ -554,7 +560,7 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
     async copy(ctx) {
       const body = await parseBody(ctx, copyBody);
       const conn = await targetOrHost(ctx, body.source);
-      await forwardForTrue(ctx, conn, 'POST', '/api/copy', body);
+      await forwardForTrue(ctx, conn, 'POST', '/api/copy', forConnection(conn, body));
     },
   };
 
@@ -613,8 +619,10 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
 
   async function pickConnection(conns: readonly Connection[], model: string): Promise<Connection> {
     const enabled = conns.filter((c) => c.enabled);
-    // One server: it is the only place the model can be; Ollama's own 404 says if it is not.
-    if (enabled.length === 1) return enabled[0] as Connection;
+    // One server without model settings: it is the only place the model can be; Ollama's own 404
+    // says if it is not. A prefix or an allow-list needs the list to decide.
+    const only = enabled.length === 1 ? (enabled[0] as Connection) : undefined;
+    if (only !== undefined && only.prefixId === undefined && !only.modelIds?.length) return only;
     if (enabled.length === 0) throw new HttpError(503, 'No Ollama connection is enabled');
     return registry.route(conns, model);
   }
@@ -631,7 +639,17 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       ctx.params.url_idx !== undefined
         ? connectionAt(conns, ctx.params.url_idx)
         : await pickConnection(conns, model);
-    await forward(ctx, conn, path, body, opts);
+    await forward(ctx, conn, path, forConnection(conn, body), opts);
+  }
+
+  /** The body as the chosen connection knows the model: without its prefix_id. */
+  function forConnection(conn: Connection, body: object): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...body };
+    for (const field of ['model', 'name', 'source', 'destination']) {
+      const v = out[field];
+      if (typeof v === 'string') out[field] = upstreamModelName(conn, v);
+    }
+    return out;
   }
 
   async function forward(

@@ -46,6 +46,10 @@ export const openaiCompletionBody = z.looseObject({
 export const connectionConfig = z.looseObject({
   enable: z.boolean().optional(),
   key: z.string().optional(),
+  prefix_id: z.string().optional(),
+  model_ids: z.array(z.string()).optional(),
+  tags: z.array(z.unknown()).optional(),
+  connection_type: z.string().optional(),
 });
 
 export const configUpdateBody = z.looseObject({
