@@ -248,6 +248,11 @@ describe('first day with the WebUI', () => {
     expect(await contact.getAttribute('href')).toBe(`mailto:${ADMIN.email}`);
     expect(await bob.getByText(ADMIN.name).count()).toBe(1);
     await shot(bob, 'pending');
+    // "Check again" asks the server now; still pending, the screen stays.
+    const asked = bob.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/auths/');
+    await bob.getByRole('button', { name: 'Check again' }).click();
+    await asked;
+    await expect.poll(() => bob.getByRole('heading', { name: 'Account activation pending' }).count()).toBe(1);
   });
 
   it('with "Show admin details" off (keyboard only), the pending screen hides the contact', async () => {
@@ -286,8 +291,12 @@ describe('first day with the WebUI', () => {
     // The Approve button is gone; focus lands on that user's role, not on <body>.
     await expect.poll(() => deepActiveName(admin)).toBe(`Role for ${BOB.email}`);
 
-    await bob.getByRole('button', { name: 'Check again' }).click();
-    await expect.poll(() => bob.getByRole('heading', { name: 'How can I help you today?' }).count()).toBe(1);
+    // No click: the pending screen notices the approval on its own (it checks every 5 s).
+    await expect
+      .poll(() => bob.getByRole('heading', { name: 'How can I help you today?' }).count(), {
+        timeout: 15_000,
+      })
+      .toBe(1);
     const options = bob.getByLabel('Model', { exact: true }).locator('option');
     await expect.poll(() => options.allTextContents()).toContain(ollama.models.normal);
     await send(bob, ollama.models.normal, 'Hello there');

@@ -84,6 +84,19 @@ export class WebuiApp extends LitElement {
     this.#focusHeading();
   }
 
+  /** A quiet background check from the pending screen: only a changed role re-renders anything. */
+  async #checkApproval() {
+    try {
+      const user = await api<SessionUser>('/api/v1/auths/');
+      if (user && this.user && user.role !== this.user.role) {
+        this.user = user;
+        this.#focusHeading();
+      }
+    } catch {
+      // A failed background check changes nothing; "Check again" reports errors.
+    }
+  }
+
   /** After a screen change, move focus to its heading so keyboard and screen-reader users land there. */
   #focusHeading() {
     void this.updateComplete.then(async () => {
@@ -137,6 +150,7 @@ export class WebuiApp extends LitElement {
       return html`<webui-pending
         .user=${this.user}
         @refresh-session=${() => this.#load()}
+        @check-session=${() => this.#checkApproval()}
         @sign-out=${() => this.#signOut()}
       ></webui-pending>`;
     }

@@ -7,10 +7,15 @@ interface AdminDetails {
   email: string;
 }
 
+/** How often the screen asks, in the background, whether the account was approved. */
+export const APPROVAL_CHECK_MS = 5_000;
+
 /**
  * What a `pending` user sees until an admin approves them. The admin's contact
  * shows only when the server shares it (SHOW_ADMIN_DETAILS); a 400 means hidden.
- * Fires `refresh-session` ("Check again") and `sign-out`.
+ * Fires `refresh-session` ("Check again"), `sign-out`, and `check-session`
+ * every few seconds while the tab is visible (and when it becomes visible), so
+ * an approval opens the app without a click.
  */
 export class PendingScreen extends LitElement {
   static override properties = { user: { attribute: false }, admin: { state: true } };
@@ -24,8 +29,15 @@ export class PendingScreen extends LitElement {
     this.admin = undefined;
   }
 
+  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #onVisible = () => {
+    if (document.visibilityState === 'visible') this.#emit('check-session');
+  };
+
   override connectedCallback() {
     super.connectedCallback();
+    this.#timer = setInterval(this.#onVisible, APPROVAL_CHECK_MS);
+    document.addEventListener('visibilitychange', this.#onVisible);
     api<AdminDetails>('/api/v1/auths/admin/details')
       .then((d) => {
         this.admin = d?.email ? d : null;
@@ -33,6 +45,12 @@ export class PendingScreen extends LitElement {
       .catch(() => {
         this.admin = null;
       });
+  }
+
+  override disconnectedCallback() {
+    clearInterval(this.#timer);
+    document.removeEventListener('visibilitychange', this.#onVisible);
+    super.disconnectedCallback();
   }
 
   override render() {
