@@ -16,7 +16,7 @@
 //          [--sources]   run operator/bin/webui-operator.ts instead of the bundle the image ships
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PolicyV1Api } from '@kubernetes/client-node';
 import { buildOperator } from '../operator/scripts/build-operator.ts';
 import { GROUP, PLURAL, VERSION, type WebUI } from '../operator/src/api/v1alpha1/webui.ts';
 import { MANAGED_SELECTOR } from '../operator/src/render/meta.ts';
@@ -116,7 +116,15 @@ function sumCounter(metricsText: string, name: string, labelFilter = ''): number
   return sum;
 }
 
-const CHILD_RESOURCES = new Set(['secrets', 'persistentvolumeclaims', 'services', 'deployments']);
+const CHILD_RESOURCES = new Set([
+  'secrets',
+  'persistentvolumeclaims',
+  'services',
+  'deployments',
+  'poddisruptionbudgets',
+]);
+/** Children of one default WebUI: key Secret, claim, 2 Services, 2 Deployments, 2 PodDisruptionBudgets. */
+const CHILDREN_PER_WEBUI = 8;
 
 /** From the operator's audited writes since `since`: distinct statuses written, distinct children created, and the last of those writes. */
 export function convergenceFromAudit(
@@ -182,6 +190,7 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
     const crs = cp.kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
     const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const policy = cp.kubeConfig.makeApiClient(PolicyV1Api);
     const operatorEnv = opts.operatorEnv ?? {};
     // The image runs the bundle (operator/scripts/build-operator.ts); measure what ships.
     const entry = opts.sources ? undefined : await buildOperator();
@@ -216,13 +225,16 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
       const statusDone = list.items.filter(
         (w) => w.status?.observedGeneration === w.metadata.generation,
       ).length;
-      const [deps, svcs, secrets, pvcs] = await Promise.all([
+      const [deps, svcs, secrets, pvcs, pdbs] = await Promise.all([
         apps.listNamespacedDeployment(selector).then((l) => l.items.length),
         core.listNamespacedService(selector).then((l) => l.items.length),
         core.listNamespacedSecret(selector).then((l) => l.items.length),
         core.listNamespacedPersistentVolumeClaim(selector).then((l) => l.items.length),
+        policy.listNamespacedPodDisruptionBudget(selector).then((l) => l.items.length),
       ]);
-      return statusDone === n && deps === 2 * n && svcs === 2 * n && secrets === n && pvcs === n;
+      return (
+        statusDone === n && deps === 2 * n && svcs === 2 * n && secrets === n && pvcs === n && pdbs === 2 * n
+      );
     };
     const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
     const t0 = performance.now();
@@ -243,14 +255,14 @@ export async function runOperatorScaleBench(opts: OperatorScaleOptions): Promise
     for (;;) {
       await sleep(2_000);
       const progress = convergenceFromAudit(operatorWrites(await cp.readAuditEvents()), startedAt);
-      const done = progress.statusWritten >= count && progress.childrenCreated >= 6 * count;
+      const done = progress.statusWritten >= count && progress.childrenCreated >= CHILDREN_PER_WEBUI * count;
       if (done && (await stateConverged(count))) {
         convergedMs = progress.lastWriteAt - startedAt;
         break;
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `not converged after ${Math.round((performance.now() - t0) / 1000)} s: statuses written ${progress.statusWritten}/${count}, children created ${progress.childrenCreated}/${6 * count}; operator log ${op.logPath}`,
+          `not converged after ${Math.round((performance.now() - t0) / 1000)} s: statuses written ${progress.statusWritten}/${count}, children created ${progress.childrenCreated}/${CHILDREN_PER_WEBUI * count}; operator log ${op.logPath}`,
         );
       }
     }

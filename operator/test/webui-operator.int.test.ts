@@ -6,7 +6,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiException, NetworkingV1Api, type V1Container, type V1Deployment } from '@kubernetes/client-node';
+import {
+  ApiException,
+  NetworkingV1Api,
+  PolicyV1Api,
+  type V1Container,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type FakeOllama, startFakeOllama } from '../../test/fake-ollama/fake-ollama.ts';
@@ -131,6 +137,15 @@ describe('a WebUI', () => {
     expect(Buffer.from(secret.data?.['secret-key'] ?? '', 'base64').length).toBeGreaterThan(30);
     const pvc = await c.core.readNamespacedPersistentVolumeClaim({ name: 'alpha-data', namespace: NS });
     expect(pvc.metadata?.ownerReferences).toBeUndefined();
+    const policy = cp.kubeConfig.makeApiClient(PolicyV1Api);
+    for (const component of ['backend', 'frontend']) {
+      const pdb = await waitFor(`${component} PodDisruptionBudget`, () =>
+        policy.readNamespacedPodDisruptionBudget({ name: `alpha-${component}`, namespace: NS }),
+      );
+      expect(pdb.spec?.maxUnavailable).toBe(1);
+      expect(pdb.spec?.selector?.matchLabels?.['app.kubernetes.io/component']).toBe(component);
+      expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'WebUI', name: 'alpha' });
+    }
     const backendSvc = await c.core.readNamespacedService({ name: 'alpha-backend', namespace: NS });
     const frontendSvc = await c.core.readNamespacedService({ name: 'alpha-frontend', namespace: NS });
     expect(e.FORWARDED_ALLOW_IPS).toBe('*');

@@ -66,7 +66,7 @@ async function startedController() {
     },
   });
   controller.start();
-  while (client.open.size < 7) await new Promise((r) => setTimeout(r, 5));
+  while (client.open.size < 8) await new Promise((r) => setTimeout(r, 5));
   while (!controller.workersRunning()) await new Promise((r) => setTimeout(r, 5));
   return { api, controller, open: client.open, stats };
 }
@@ -86,6 +86,7 @@ describe('WebUIController', () => {
       '/api/v1/namespaces/ns/services',
       '/apis/apps/v1/namespaces/ns/deployments',
       '/apis/networking.k8s.io/v1/namespaces/ns/ingresses',
+      '/apis/policy/v1/namespaces/ns/poddisruptionbudgets',
       '/apis/webui.dev/v1alpha1/namespaces/ns/webuis',
     ]);
     const webuis = open.get('/apis/webui.dev/v1alpha1/namespaces/ns/webuis');

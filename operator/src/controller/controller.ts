@@ -68,6 +68,7 @@ const WATCHED: readonly { kind: ChildKind | 'WebUI'; resource: string }[] = [
   { kind: 'Secret', resource: 'secrets' },
   { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims' },
   { kind: 'Ingress', resource: 'ingresses' },
+  { kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets' },
 ];
 
 /** Informer-map key of the metadata-only cache of Secrets the operator does not manage. */

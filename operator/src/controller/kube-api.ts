@@ -28,7 +28,14 @@ export interface KubeApi {
   createEvent(w: WebUI, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-const CHILD_KINDS = new Set(['Secret', 'PersistentVolumeClaim', 'Service', 'Deployment', 'Ingress']);
+const CHILD_KINDS = new Set([
+  'Secret',
+  'PersistentVolumeClaim',
+  'Service',
+  'Deployment',
+  'PodDisruptionBudget',
+  'Ingress',
+]);
 
 function childPath(kind: string | undefined, namespace: string, name: string): string {
   if (!kind || !CHILD_KINDS.has(kind) || !isResourceKind(kind)) throw new Error(`cannot handle kind ${kind}`);

@@ -110,6 +110,8 @@ describe('Reconciler', () => {
       'apply Service/chat-frontend',
       'apply Deployment/chat-backend',
       'apply Deployment/chat-frontend',
+      'apply PodDisruptionBudget/chat-backend',
+      'apply PodDisruptionBudget/chat-frontend',
       'status',
     ]);
     expect(w.events.filter((e) => e === 'Normal Created')).toHaveLength(1);
@@ -122,7 +124,7 @@ describe('Reconciler', () => {
   it('does not repeat writes while the cache has not caught up with them', async () => {
     const w = world(spec, { staleCache: true });
     await w.reconciler.reconcile('ns', 'chat');
-    expect(w.writes).toHaveLength(7);
+    expect(w.writes).toHaveLength(9);
     w.writes.length = 0;
     await w.reconciler.reconcile('ns', 'chat');
     expect(w.writes).toEqual([]);

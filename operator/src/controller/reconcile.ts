@@ -30,7 +30,13 @@ import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
 import { computeStatus, condition, statusDiffers } from './status.ts';
 
-export type ChildKind = 'Secret' | 'PersistentVolumeClaim' | 'Service' | 'Deployment' | 'Ingress';
+export type ChildKind =
+  | 'Secret'
+  | 'PersistentVolumeClaim'
+  | 'Service'
+  | 'Deployment'
+  | 'PodDisruptionBudget'
+  | 'Ingress';
 
 /** Read-only view of the informer caches. Objects must not be mutated. */
 export interface ReconcileCache {

@@ -14,6 +14,7 @@ export const RESOURCES = {
   Secret: { prefix: '/api/v1', plural: 'secrets' },
   PersistentVolumeClaim: { prefix: '/api/v1', plural: 'persistentvolumeclaims' },
   Ingress: { prefix: '/apis/networking.k8s.io/v1', plural: 'ingresses' },
+  PodDisruptionBudget: { prefix: '/apis/policy/v1', plural: 'poddisruptionbudgets' },
   Event: { prefix: '/api/v1', plural: 'events' },
   Lease: { prefix: '/apis/coordination.k8s.io/v1', plural: 'leases' },
 } as const satisfies Record<string, Resource>;

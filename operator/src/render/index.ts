@@ -2,6 +2,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { type RenderContext, renderBackend } from './backend.ts';
+import { renderDisruptionBudget } from './disruption.ts';
 import { renderFrontend } from './frontend.ts';
 import { names } from './meta.ts';
 import { renderBackendService, renderFrontendService, renderIngress } from './network.ts';
@@ -35,6 +36,8 @@ export function renderAll(w: WebUI, input: RenderInput): Desired {
     renderFrontendService(w),
     renderBackend(w, ctx),
     renderFrontend(w, ctx),
+    renderDisruptionBudget(w, 'backend'),
+    renderDisruptionBudget(w, 'frontend'),
     ingress,
   ];
   return {

@@ -1,4 +1,4 @@
-import type { V1Container, V1Deployment, V1EnvVar } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvVar, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../../../webui/src/contract/env.ts';
 import { defaultSpec, type WebUI, type WebUISpecInput } from '../api/v1alpha1/webui.ts';
@@ -318,6 +318,27 @@ describe('renderAll', () => {
       'Service/chat-frontend',
       'Deployment/chat-backend',
       'Deployment/chat-frontend',
+      'PodDisruptionBudget/chat-backend',
+      'PodDisruptionBudget/chat-frontend',
     ]);
+  });
+});
+
+describe('disruption budgets', () => {
+  it('let a drain evict at most one pod of each component, selected like its Deployment', () => {
+    const w = webui({ ...base, frontend: { replicas: 3 } });
+    const out = renderAll(w, ctx);
+    for (const component of ['backend', 'frontend'] as const) {
+      const pdb = out.apply.find(
+        (o) => o.kind === 'PodDisruptionBudget' && o.metadata?.name === `chat-${component}`,
+      ) as V1PodDisruptionBudget;
+      const deployment = out.apply.find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name === `chat-${component}`,
+      ) as V1Deployment;
+      expect(pdb.spec?.maxUnavailable).toBe(1);
+      expect(pdb.spec?.minAvailable).toBeUndefined();
+      expect(pdb.spec?.selector?.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
+      expect(pdb.metadata?.ownerReferences?.[0]?.uid).toBe('uid-1');
+    }
   });
 });
