@@ -143,6 +143,7 @@ describe('a WebUI', () => {
         policy.readNamespacedPodDisruptionBudget({ name: `alpha-${component}`, namespace: NS }),
       );
       expect(pdb.spec?.maxUnavailable).toBe(1);
+      expect(pdb.spec?.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
       expect(pdb.spec?.selector?.matchLabels?.['app.kubernetes.io/component']).toBe(component);
       expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'WebUI', name: 'alpha' });
     }

@@ -16,6 +16,8 @@ export function renderDisruptionBudget(w: WebUI, component: 'backend' | 'fronten
     spec: {
       maxUnavailable: 1,
       selector: { matchLabels: selectorLabels(w, component) },
+      // A crash-looping pod may always be evicted: it must not hold a drain hostage.
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },
   };
 }

@@ -337,6 +337,7 @@ describe('disruption budgets', () => {
       ) as V1Deployment;
       expect(pdb.spec?.maxUnavailable).toBe(1);
       expect(pdb.spec?.minAvailable).toBeUndefined();
+      expect(pdb.spec?.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
       expect(pdb.spec?.selector?.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
       expect(pdb.metadata?.ownerReferences?.[0]?.uid).toBe('uid-1');
     }
