@@ -57,6 +57,23 @@ describe('/ollama/config', () => {
     });
   });
 
+  it('keeps the masked key of a connection that moved when a URL before it was removed', async () => {
+    const config = (
+      await fresh(
+        new MemoryConfig({
+          ollamaBaseUrls: ['http://a:11434', 'http://b:11434'],
+          ollamaApiConfigs: { '0': { key: 'key-a' }, '1': { key: 'key-b', prefix_id: 'b' } },
+        }),
+      )
+    ).config;
+    const res = await update({
+      OLLAMA_BASE_URLS: ['http://b:11434'],
+      OLLAMA_API_CONFIGS: { '0': { key: MASKED_KEY, prefix_id: 'b' } },
+    });
+    expect(res.status).toBe(200);
+    expect(config.values.ollamaApiConfigs).toEqual({ '0': { key: 'key-b', prefix_id: 'b' } });
+  });
+
   it('refuses a bad URL with 400 naming it, and writes nothing', async () => {
     const config = (await fresh(new MemoryConfig())).config;
     const res = await update({ ENABLE_OLLAMA_API: false, OLLAMA_BASE_URLS: ['http://ok:1', 'ftp://nope'] });

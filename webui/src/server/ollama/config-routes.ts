@@ -65,7 +65,10 @@ export async function updateOllamaConfig(config: RuntimeConfig, body: z.output<t
       if (!/^\d+$/.test(k) || Number(k) >= urls.length) continue;
       const entry: OllamaApiConfig = { ...c };
       if (entry.key === MASKED_KEY) {
-        const old = stored[k]?.key;
+        // The masked key is the one stored for this URL, wherever it sat before (rows may have
+        // moved); a URL that is new was edited in place, so it keeps the key of its position.
+        const moved = currentUrls.indexOf(urls[Number(k)] ?? '');
+        const old = stored[moved >= 0 ? String(moved) : k]?.key;
         if (old === undefined) delete entry.key;
         else entry.key = old;
       }
