@@ -648,6 +648,38 @@ describe('first day with the WebUI', () => {
     await expect.poll(() => deepActive(admin)).toBe('INPUT#url-0');
   });
 
+  it("a connection's prefix and model list are edited per row and shape the model list", async () => {
+    const { normal } = ollama.models;
+    await admin.getByLabel(/Ollama server URL/).fill(ollama.url);
+    await admin.getByLabel('Prefix ID').fill('lab');
+    await admin.getByLabel('Model IDs').fill(` ${normal}, `);
+    await admin.getByLabel('Model IDs').press('Tab');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => admin.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
+    expect(await unlabelledControls(admin)).toEqual([]);
+    const cfg = await admin.evaluate(() => fetch('/ollama/config').then((r) => r.json()));
+    expect(cfg).toMatchObject({
+      OLLAMA_BASE_URLS: [ollama.url],
+      OLLAMA_API_CONFIGS: { '0': { prefix_id: 'lab', model_ids: [normal] } },
+    });
+    const listed = async () =>
+      (
+        (await admin.evaluate(() => fetch('/ollama/api/tags').then((r) => r.json()))) as {
+          models: { model: string }[];
+        }
+      ).models.map((m) => m.model);
+    expect(await listed()).toEqual([`lab.${normal}`]);
+    // Cleared fields are removed, and the list is back to every model under its own name.
+    await admin.getByLabel('Prefix ID').fill('');
+    await admin.getByLabel('Model IDs').fill('');
+    await admin.getByLabel('Model IDs').press('Tab');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => admin.evaluate(() => fetch('/ollama/config').then((r) => r.json())))
+      .toMatchObject({ OLLAMA_API_CONFIGS: { '0': {} } });
+    await expect.poll(listed).toContain(normal);
+  });
+
   it('an unreachable Ollama shows the server detail with the hint and a link to Connections', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     await admin.getByLabel(/Ollama server URL/).fill(closed);

@@ -14,12 +14,24 @@ interface UrlRow {
   url: string;
   check: '' | 'busy' | 'ok' | 'fail';
   result: string;
+  /** This connection's OLLAMA_API_CONFIGS entry (key masked); it moves with the row. */
+  config: Record<string, unknown>;
+}
+
+const emptyRow = (): UrlRow => ({ url: '', check: '', result: '', config: {} });
+
+/** "a, b ,, c" → ["a", "b", "c"]. */
+function modelList(text: string): string[] {
+  return text
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
 }
 
 /**
  * Admin › Connections: the Ollama server URL(s) (the old "Ollama Server URL"
- * setting), a Verify button per URL (POST /ollama/verify) and Save
- * (POST /ollama/config/update).
+ * setting), a Verify button per URL (POST /ollama/verify), each connection's
+ * prefix and model allow-list, and Save (POST /ollama/config/update).
  */
 export class SettingsConnections extends LitElement {
   static override properties = {
@@ -36,7 +48,6 @@ export class SettingsConnections extends LitElement {
   declare loadError: string;
   declare saveState: '' | 'busy' | 'ok' | 'fail';
   declare saveText: string;
-  #configs: Record<string, unknown> | undefined;
 
   constructor() {
     super();
@@ -57,9 +68,13 @@ export class SettingsConnections extends LitElement {
     try {
       const cfg = await api<OllamaConfig>('/ollama/config');
       this.enabled = cfg.ENABLE_OLLAMA_API !== false;
-      this.rows = (cfg.OLLAMA_BASE_URLS ?? []).map((url) => ({ url, check: '', result: '' }));
-      if (this.rows.length === 0) this.rows = [{ url: '', check: '', result: '' }];
-      this.#configs = cfg.OLLAMA_API_CONFIGS;
+      const configs = cfg.OLLAMA_API_CONFIGS ?? {};
+      this.rows = (cfg.OLLAMA_BASE_URLS ?? []).map((url, i) => ({
+        ...emptyRow(),
+        url,
+        config: { ...((configs[String(i)] as Record<string, unknown> | undefined) ?? {}) },
+      }));
+      if (this.rows.length === 0) this.rows = [emptyRow()];
       this.managed = managedNames(cfg);
       this.loadError = '';
     } catch (err) {
@@ -98,6 +113,10 @@ export class SettingsConnections extends LitElement {
       <fieldset>
         <legend>Ollama server URLs</legend>
         ${this.rows.map((row, i) => this.#row(row, i, urlsLocked))}
+        <p class="hint" id="options-hint">
+          Prefix ID: list this server's models as <code>prefix.model</code>, to tell apart the same model on two
+          servers. Model IDs: comma-separated; only these models are listed and served from this server.
+        </p>
         ${urlsLocked ? html`<p class="hint" id="urls-managed">${MANAGED_REASON}</p>` : nothing}
         ${
           urlsLocked
@@ -143,16 +162,51 @@ export class SettingsConnections extends LitElement {
         }
       </div>
       <p id=${`${id}-result`} class="result ${row.check}" role="status">${row.result}</p>
+      <div class="row options">
+        <label>
+          Prefix ID
+          <input
+            id=${`${id}-prefix`}
+            placeholder="none"
+            .value=${typeof row.config.prefix_id === 'string' ? row.config.prefix_id : ''}
+            aria-describedby="options-hint"
+            @input=${(e: Event) => this.#setConfig(i, 'prefix_id', (e.target as HTMLInputElement).value.trim())}
+          />
+        </label>
+        <label>
+          Model IDs
+          <input
+            id=${`${id}-models`}
+            placeholder="all models"
+            .value=${Array.isArray(row.config.model_ids) ? row.config.model_ids.join(', ') : ''}
+            aria-describedby="options-hint"
+            @change=${(e: Event) =>
+              this.#setConfig(i, 'model_ids', modelList((e.target as HTMLInputElement).value))}
+          />
+        </label>
+      </div>
     </div>`;
   }
 
+  /** Sets (or, when empty, removes) one field of a connection's settings. */
+  #setConfig(i: number, field: 'prefix_id' | 'model_ids', value: string | string[]) {
+    this.rows = this.rows.map((r, j) => {
+      if (j !== i) return r;
+      const config = { ...r.config };
+      if (value.length === 0) delete config[field];
+      else config[field] = value;
+      return { ...r, config };
+    });
+    this.saveText = '';
+  }
+
   #edit(i: number, url: string) {
-    this.rows = this.rows.map((r, j) => (j === i ? { url, check: '', result: '' } : r));
+    this.rows = this.rows.map((r, j) => (j === i ? { ...r, url, check: '', result: '' } : r));
     this.saveText = '';
   }
 
   async #add() {
-    this.rows = [...this.rows, { url: '', check: '', result: '' }];
+    this.rows = [...this.rows, emptyRow()];
     await this.updateComplete;
     this.renderRoot.querySelector<HTMLInputElement>(`#url-${this.rows.length - 1}`)?.focus();
   }
@@ -180,20 +234,24 @@ export class SettingsConnections extends LitElement {
 
   async #save(e: SubmitEvent) {
     e.preventDefault();
-    const urls = cleanUrls(this.rows.map((r) => r.url));
+    // Rows without a URL are dropped; each remaining row's settings go under its new index.
+    const kept = this.rows.filter((r) => cleanUrls([r.url]).length > 0);
+    const urls = cleanUrls(kept.map((r) => r.url));
     const body: Record<string, unknown> = {};
     if (!this.managed.has('ENABLE_OLLAMA_API')) body.ENABLE_OLLAMA_API = urls.length > 0 && this.enabled;
     if (!this.#urlsManaged) body.OLLAMA_BASE_URLS = urls;
-    if (this.#configs) body.OLLAMA_API_CONFIGS = this.#configs;
+    body.OLLAMA_API_CONFIGS = Object.fromEntries(kept.map((r, i) => [String(i), r.config]));
     this.saveState = 'busy';
     this.saveText = 'Saving…';
     try {
       const saved = await api<OllamaConfig>('/ollama/config/update', { body });
       this.enabled = saved.ENABLE_OLLAMA_API !== false;
       const savedUrls = saved.OLLAMA_BASE_URLS ?? urls;
-      this.rows = (savedUrls.length ? savedUrls : ['']).map((url) => {
+      const savedConfigs = saved.OLLAMA_API_CONFIGS ?? {};
+      this.rows = (savedUrls.length ? savedUrls : ['']).map((url, i) => {
         const old = this.rows.find((r) => cleanUrls([r.url])[0] === url);
-        return old ? { ...old, url } : { url, check: '', result: '' };
+        const config = { ...((savedConfigs[String(i)] as Record<string, unknown> | undefined) ?? {}) };
+        return old ? { ...old, url, config } : { ...emptyRow(), url, config };
       });
       this.saveState = 'ok';
       this.saveText = urls.length ? 'Saved.' : 'Saved. No URL is set, so the Ollama API is disabled.';
@@ -222,6 +280,16 @@ export class SettingsConnections extends LitElement {
       }
       .url-row {
         margin-bottom: 0.5rem;
+      }
+      .options {
+        margin-top: 0.25rem;
+        font-size: 0.9rem;
+      }
+      .options label {
+        display: flex;
+        flex-direction: column;
+        flex: 1;
+        gap: 0.2rem;
       }
       .nowrap {
         flex-wrap: nowrap;
