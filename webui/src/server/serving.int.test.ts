@@ -167,6 +167,12 @@ describe('--mode frontend', () => {
     // /health comes from the backend, which serves no frontend.
     expect((await call(fe.url, 'GET', '/health')).body).toMatchObject({ frontend: { served: false } });
     expect((await call(fe.url, 'GET', '/ollama/api/tags')).status).toBe(401);
+    // Served at the root, the forwarder drops a client's X-Forwarded-Prefix: the cookie stays at /.
+    const signup = await call(fe.url, 'POST', '/api/v1/auths/signup', {
+      body: { name: 'R', email: 'r@example.com', password: 'correct horse battery' },
+      headers: { 'x-forwarded-prefix': '/elsewhere' },
+    });
+    expect(signup.headers.get('set-cookie')).toMatch(/^token=[^;]+; Path=\/;/);
     // Unknown API paths are the backend's JSON 404, never the build's index.html.
     await expectJson404s(fe.url);
     // This mode has no database and no secret key of its own.
@@ -200,7 +206,17 @@ describe('WEBUI_BASE_PATH (an Ingress routing /chat without rewriting)', () => {
       body: { name: 'A', email: 'a@example.com', password: 'correct horse battery' },
     });
     expect(signup.status).toBe(200);
-    expect(signup.headers.get('set-cookie')).toMatch(/token=.+Path=\//);
+    // The session cookie is scoped to the prefix, which the forwarder reports to the backend.
+    expect(signup.headers.get('set-cookie')).toMatch(/^token=[^;]+; Path=\/chat;/);
+    const signout = await call(fe.url, 'GET', '/chat/api/v1/auths/signout');
+    expect(signout.headers.get('set-cookie')).toMatch(/^token=; Path=\/chat;/);
+    // A client cannot pick the cookie path of a frontend served at the root through the header:
+    // this frontend overwrites it with its own prefix.
+    const spoofed = await call(fe.url, 'POST', '/chat/api/v1/auths/signin', {
+      body: { email: 'a@example.com', password: 'correct horse battery' },
+      headers: { 'x-forwarded-prefix': '/elsewhere' },
+    });
+    expect(spoofed.headers.get('set-cookie')).toMatch(/Path=\/chat;/);
     // Probes on the pod port use unprefixed paths; those keep working.
     expect((await call(fe.url, 'GET', '/health')).status).toBe(200);
     expect((await call(fe.url, 'GET', '/ready')).status).toBe(200);
@@ -210,6 +226,10 @@ describe('WEBUI_BASE_PATH (an Ingress routing /chat without rewriting)', () => {
     const s = await serve({ FRONTEND_BUILD_DIR: fakeBuild(), WEBUI_BASE_PATH: '/team/chat' });
     expect((await call(s.url, 'GET', '/team/chat/')).text).toContain('app shell');
     expect((await call(s.url, 'GET', '/team/chat/api/config')).status).toBe(200);
+    const signup = await call(s.url, 'POST', '/team/chat/api/v1/auths/signup', {
+      body: { name: 'B', email: 'b@example.com', password: 'correct horse battery' },
+    });
+    expect(signup.headers.get('set-cookie')).toMatch(/^token=[^;]+; Path=\/team\/chat;/);
     await expectJson404s(`${s.url}/team/chat`);
   });
 });

@@ -239,7 +239,7 @@ export async function loadAppParts(
   if (mode === 'frontend') {
     if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
     const { forwardTo } = await import('./forward/forward.ts');
-    return { forward: forwardTo(env.backendUrl, logger) };
+    return { forward: forwardTo(env.backendUrl, logger, env.basePath) };
   }
   const { createOllamaRouter, ollamaRouteDocs } = await import('./ollama/router.ts');
   return { ollamaRouter: createOllamaRouter({ config, logger }), ollamaDocs: ollamaRouteDocs };

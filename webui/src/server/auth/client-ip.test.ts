@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp, viaHttps } from './client-ip.ts';
+import { clientIp, forwardedPrefix, viaHttps } from './client-ip.ts';
 
 describe('clientIp', () => {
   it('ignores X-Forwarded-For from an untrusted peer', () => {
@@ -22,5 +22,16 @@ describe('viaHttps', () => {
     expect(viaHttps(false, '203.0.113.9', 'https', ['127.0.0.1'])).toBe(false);
     expect(viaHttps(false, '127.0.0.1', 'http', ['127.0.0.1'])).toBe(false);
     expect(viaHttps(true, '203.0.113.9', undefined, [])).toBe(true);
+  });
+});
+
+describe('forwardedPrefix', () => {
+  it('believes X-Forwarded-Prefix only from a trusted peer, and only a plain path', () => {
+    expect(forwardedPrefix('10.0.0.5', '/chat/', ['*'])).toBe('/chat');
+    expect(forwardedPrefix('10.0.0.5', '/chat', ['10.0.0.5'])).toBe('/chat');
+    expect(forwardedPrefix('10.0.0.6', '/chat', ['10.0.0.5'])).toBe('');
+    expect(forwardedPrefix('10.0.0.5', undefined, ['*'])).toBe('');
+    expect(forwardedPrefix('10.0.0.5', '/a; Domain=evil', ['*'])).toBe('');
+    expect(forwardedPrefix('10.0.0.5', '/', ['*'])).toBe('');
   });
 });

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { parseDurationMs } from '../../contract/env.ts';
 import type { UserRow } from '../../db/users.ts';
 import type { Services } from '../services.ts';
-import { viaHttps } from './client-ip.ts';
+import { forwardedPrefix, viaHttps } from './client-ip.ts';
 import { issueToken } from './token.ts';
 
 /** Open WebUI's SessionUserResponse. */
@@ -43,15 +43,41 @@ export function sessionResponse(user: UserRow, token: string, expiresAt: number 
  * HTTPS. Written by hand because Koa's cookie helper refuses Secure on a
  * plain-HTTP socket, which is what a TLS-terminating ingress gives us.
  */
-export function setTokenCookie(ctx: Context, token: string, expiresAt: number | null, secure: boolean): void {
-  const parts = [`token=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Lax'];
+export function setTokenCookie(
+  ctx: Context,
+  token: string,
+  expiresAt: number | null,
+  secure: boolean,
+  path = '/',
+): void {
+  const parts = [`token=${token}`, `Path=${path}`, 'HttpOnly', 'SameSite=Lax'];
   if (expiresAt !== null) parts.push(`Expires=${new Date(expiresAt * 1000).toUTCString()}`);
   if (secure) parts.push('Secure');
   ctx.append('Set-Cookie', parts.join('; '));
 }
 
-export function clearTokenCookie(ctx: Context): void {
-  ctx.append('Set-Cookie', 'token=; Path=/; HttpOnly; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+export function clearTokenCookie(ctx: Context, path = '/'): void {
+  ctx.append(
+    'Set-Cookie',
+    `token=; Path=${path}; HttpOnly; SameSite=Lax; Expires=Thu, 01 Jan 1970 00:00:00 GMT`,
+  );
+}
+
+/**
+ * The cookie's Path: the app's own prefix, so two apps on one host under
+ * different sub-paths keep separate sessions. WEBUI_BASE_PATH when this
+ * process serves the prefix itself, else the prefix a trusted frontend
+ * forwarder reports; "/" at the root.
+ */
+export function cookiePath(ctx: Context, svc: Pick<Services, 'env'>): string {
+  const prefix =
+    svc.env.basePath ||
+    forwardedPrefix(
+      ctx.request.socket.remoteAddress ?? '',
+      ctx.get('x-forwarded-prefix'),
+      svc.env.forwardedAllowIps,
+    );
+  return prefix || '/';
 }
 
 /** Issues a token with the current JWT_EXPIRES_IN, sets the cookie, and returns the session. */
@@ -65,6 +91,6 @@ export function startSession(ctx: Context, svc: Services, user: UserRow): Sessio
     ctx.get('x-forwarded-proto'),
     svc.env.forwardedAllowIps,
   );
-  setTokenCookie(ctx, token, expiresAt, secure);
+  setTokenCookie(ctx, token, expiresAt, secure, cookiePath(ctx, svc));
   return sessionResponse(user, token, expiresAt);
 }

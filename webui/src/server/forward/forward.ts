@@ -29,7 +29,7 @@ function appendForwarded(existing: string | string[] | undefined, value: string)
  * client goes away. Unlike the /ollama proxy it forwards Authorization and
  * cookies: the backend is our own server, which authenticates them.
  */
-export function forwardTo(backendUrl: string, logger: Logger): Middleware {
+export function forwardTo(backendUrl: string, logger: Logger, servedUnder = ''): Middleware {
   const base = new URL(backendUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const mod = base.protocol === 'https:' ? https : http;
@@ -42,6 +42,9 @@ export function forwardTo(backendUrl: string, logger: Logger): Middleware {
     headers['x-forwarded-for'] = appendForwarded(ctx.req.headers['x-forwarded-for'], remote);
     headers['x-forwarded-proto'] ??= ctx.protocol;
     headers['x-forwarded-host'] ??= ctx.get('host');
+    // Where the browser sees the app (WEBUI_BASE_PATH): the backend scopes its cookie to it.
+    if (servedUnder !== '') headers['x-forwarded-prefix'] = servedUnder;
+    else delete headers['x-forwarded-prefix'];
     headers.host = base.host;
     // ctx.url, not originalUrl: WEBUI_BASE_PATH has already been stripped from it.
     const target = new URL(base.origin + basePath + ctx.url);

@@ -14,7 +14,7 @@ import {
 import { clientIp } from '../auth/client-ip.ts';
 import { burnVerify, hashPassword, verifyPassword } from '../auth/password.ts';
 import { Serial } from '../auth/serial.ts';
-import { clearTokenCookie, sessionResponse, startSession } from '../auth/session.ts';
+import { clearTokenCookie, cookiePath, sessionResponse, startSession } from '../auth/session.ts';
 import { roleForNewAccount } from '../auth/signup-policy.ts';
 import { isSignupOpen } from '../auth/signup-state.ts';
 import { badRequest, forbidden, tooManyRequests, unauthorized } from '../http-error.ts';
@@ -203,7 +203,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
   route(
     { method: 'get', path: '/signout', summary: 'Sign out (clears the token cookie)', access: 'public' },
     async (ctx) => {
-      clearTokenCookie(ctx);
+      clearTokenCookie(ctx, cookiePath(ctx, svc));
       return { status: true };
     },
   );
