@@ -5,11 +5,11 @@
  * workers reconcile keys one at a time each.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { PLURAL, type WebUI } from '../api/v1alpha1/webui.ts';
+import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { apiFailure } from '../kube/errors.ts';
 import { Informer, type InformerHooks, type ListPage } from '../kube/informer.ts';
 import { WorkQueue } from '../kube/queue.ts';
-import { collectionPath, type ResourceKind } from '../kube/resources.ts';
+import { collectionPath, RESOURCES, type ResourceKind } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import {
   FIELD_MANAGER,
@@ -21,7 +21,7 @@ import {
 import { readsSecret } from '../render/secret-refs.ts';
 import { type KubeApi, kubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
-import { type ChildKind, type Logger, Reconciler } from './reconcile.ts';
+import { CHILD_KINDS, type ChildKind, type Logger, Reconciler } from './reconcile.ts';
 
 /** Receives controller telemetry (prom-client metrics in the operator process). */
 export interface ControllerObserver {
@@ -61,15 +61,7 @@ function page<T>(list: ListResult): ListPage<T> {
 }
 
 /** The kinds the controller caches: the WebUIs and every kind it owns. */
-const WATCHED: readonly { kind: ChildKind | 'WebUI'; resource: string }[] = [
-  { kind: 'WebUI', resource: PLURAL },
-  { kind: 'Deployment', resource: 'deployments' },
-  { kind: 'Service', resource: 'services' },
-  { kind: 'Secret', resource: 'secrets' },
-  { kind: 'PersistentVolumeClaim', resource: 'persistentvolumeclaims' },
-  { kind: 'Ingress', resource: 'ingresses' },
-  { kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets' },
-];
+const WATCHED: readonly (ChildKind | 'WebUI')[] = ['WebUI', ...CHILD_KINDS];
 
 /** Informer-map key of the metadata-only cache of Secrets the operator does not manage. */
 const REFERENCED_SECRETS = 'ReferencedSecret';
@@ -113,13 +105,13 @@ export class WebUIController {
           ),
       },
     });
-    for (const spec of WATCHED) {
-      const list: Informer<KubernetesObject>[] = [];
-      const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
-      for (const ns of scopes) list.push(this.informer(spec, ns));
-      this.informers.set(spec.kind, list);
-    }
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
+    for (const kind of WATCHED) {
+      this.informers.set(
+        kind,
+        scopes.map((ns) => this.informer(kind, ns)),
+      );
+    }
     this.informers.set(
       REFERENCED_SECRETS,
       scopes.map((ns) => this.referencedSecretsInformer(ns)),
@@ -171,21 +163,19 @@ export class WebUIController {
     return undefined;
   }
 
-  private informer(
-    spec: { kind: ResourceKind; resource: string },
-    ns: string | undefined,
-  ): Informer<KubernetesObject> {
-    const primary = spec.kind === 'WebUI';
+  private informer(kind: ResourceKind, ns: string | undefined): Informer<KubernetesObject> {
+    const primary = kind === 'WebUI';
+    const resource = RESOURCES[kind].plural;
     // Owned kinds are watched only where this operator's label is set, to keep the caches small.
     const labelSelector = primary ? undefined : MANAGED_SELECTOR;
     return new Informer<KubernetesObject>({
-      resource: ns ? `${spec.resource}/${ns}` : spec.resource,
-      watchPath: collectionPath(spec.kind, ns),
+      resource: ns ? `${resource}/${ns}` : resource,
+      watchPath: collectionPath(kind, ns),
       ...(labelSelector ? { labelSelector } : {}),
       watch: this.opts.client.watch,
       list: async ({ limit, continue: cont }) =>
         page(
-          await this.opts.client.get<ListResult>(collectionPath(spec.kind, ns), {
+          await this.opts.client.get<ListResult>(collectionPath(kind, ns), {
             limit,
             continue: cont,
             labelSelector,
@@ -204,11 +194,7 @@ export class WebUIController {
           return;
         }
         // The cache now shows this object at least as new as our last write to it.
-        this.reconciler.forget(
-          spec.kind as ChildKind,
-          obj.metadata?.namespace ?? '',
-          obj.metadata?.name ?? '',
-        );
+        this.reconciler.forget(kind as ChildKind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
         const owner = obj.metadata?.labels?.[LABEL_INSTANCE];
         if (owner && obj.metadata?.labels?.[LABEL_NAME] === 'webui') {
           this.queue.add(`${obj.metadata?.namespace}/${owner}`);

@@ -6,6 +6,7 @@ import { collectionPath, isResourceKind, objectPath } from '../kube/resources.ts
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
+import { CHILD_KINDS } from './reconcile.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -28,17 +29,11 @@ export interface KubeApi {
   createEvent(w: WebUI, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-const CHILD_KINDS = new Set([
-  'Secret',
-  'PersistentVolumeClaim',
-  'Service',
-  'Deployment',
-  'PodDisruptionBudget',
-  'Ingress',
-]);
+const CHILD_KIND_SET: ReadonlySet<string> = new Set(CHILD_KINDS);
 
 function childPath(kind: string | undefined, namespace: string, name: string): string {
-  if (!kind || !CHILD_KINDS.has(kind) || !isResourceKind(kind)) throw new Error(`cannot handle kind ${kind}`);
+  if (!kind || !CHILD_KIND_SET.has(kind) || !isResourceKind(kind))
+    throw new Error(`cannot handle kind ${kind}`);
   return objectPath(kind, namespace, name);
 }
 

@@ -30,13 +30,17 @@ import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
 import { computeStatus, condition, statusDiffers } from './status.ts';
 
-export type ChildKind =
-  | 'Secret'
-  | 'PersistentVolumeClaim'
-  | 'Service'
-  | 'Deployment'
-  | 'PodDisruptionBudget'
-  | 'Ingress';
+/** Every kind the operator creates for a WebUI: applied, watched and owned the same way. */
+export const CHILD_KINDS = [
+  'Deployment',
+  'Service',
+  'Secret',
+  'PersistentVolumeClaim',
+  'Ingress',
+  'PodDisruptionBudget',
+] as const;
+
+export type ChildKind = (typeof CHILD_KINDS)[number];
 
 /** Read-only view of the informer caches. Objects must not be mutated. */
 export interface ReconcileCache {
