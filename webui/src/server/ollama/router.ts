@@ -542,17 +542,16 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       // Ollama unloads on an empty generate with keep_alive 0; every host that has the model may hold it.
       await Promise.all(
         hosts.map((conn) =>
-          fetchUpstreamJson({
-            baseUrl: conn.url,
-            method: 'POST',
-            path: '/api/generate',
-            headers: upstreamHeaders(conn, true),
-            body: Buffer.from(
-              JSON.stringify({ model: upstreamModelName(conn, model), keep_alive: 0, prompt: '' }),
+          fetchUpstreamJson(
+            bodyCall(
+              conn,
+              'POST',
+              '/api/generate',
+              { model: upstreamModelName(conn, model), keep_alive: 0, prompt: '' },
+              requestTimeouts(config, false),
+              signal,
             ),
-            timeouts: requestTimeouts(config, false),
-            signal,
-          }),
+          ),
         ),
       );
       ctx.body = { status: true };
@@ -572,6 +571,25 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
       method: 'GET' as const,
       path,
       headers: upstreamHeaders(conn, false),
+      timeouts,
+      signal,
+    };
+  }
+
+  function bodyCall(
+    conn: Connection,
+    method: 'POST' | 'DELETE',
+    path: string,
+    body: object,
+    timeouts: UpstreamTimeouts,
+    signal: AbortSignal,
+  ) {
+    return {
+      baseUrl: conn.url,
+      method,
+      path,
+      headers: upstreamHeaders(conn, true),
+      body: Buffer.from(JSON.stringify(body)),
       timeouts,
       signal,
     };
@@ -661,15 +679,9 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
   ) {
     let res: Awaited<ReturnType<typeof callUpstream>>;
     try {
-      res = await callUpstream({
-        baseUrl: conn.url,
-        method: 'POST',
-        path,
-        headers: upstreamHeaders(conn, true),
-        body: Buffer.from(JSON.stringify(body)),
-        timeouts: requestTimeouts(config, opts.streaming),
-        signal: clientSignal(ctx),
-      });
+      res = await callUpstream(
+        bodyCall(conn, 'POST', path, body, requestTimeouts(config, opts.streaming), clientSignal(ctx)),
+      );
     } catch (err) {
       throw toHttpError(err);
     }
@@ -684,15 +696,9 @@ export function createOllamaRouter(deps: { config: RuntimeConfig; logger: Logger
     path: string,
     body: object,
   ) {
-    const res = await callUpstream({
-      baseUrl: conn.url,
-      method,
-      path,
-      headers: upstreamHeaders(conn, true),
-      body: Buffer.from(JSON.stringify(body)),
-      timeouts: requestTimeouts(config, false),
-      signal: clientSignal(ctx),
-    }).catch((err: unknown) => {
+    const res = await callUpstream(
+      bodyCall(conn, method, path, body, requestTimeouts(config, false), clientSignal(ctx)),
+    ).catch((err: unknown) => {
       throw toHttpError(err);
     });
     if (res.status < 200 || res.status >= 300) {
