@@ -78,11 +78,11 @@ crds: deps ## Regenerate crds/ from the TypeScript API types, and the chart file
 	node scripts/chart-generate.ts
 
 # --- Control plane and helm, built from Go modules ---
-ENVTEST_INPUTS := test/envtest/go.mod test/envtest/go.sum test/envtest/main.go test/envtest/build.sh
+ENVTEST_INPUTS := test/envtest/go.mod test/envtest/go.sum test/envtest/main.go test/envtest/pause/main.go test/envtest/build.sh
 ENVTEST_STAMP  = $(shell cat $(ENVTEST_INPUTS) | sha256sum | cut -d' ' -f1)
 
 .PHONY: envtest-assets
-envtest-assets: ## Build kube-apiserver, kube-controller-manager, etcd and kubectl into bin/
+envtest-assets: ## Build the Kubernetes components (control plane, kubelet, kube-proxy), etcd, kubectl and pause into bin/
 	@if [ -x $(BIN)/k8s-envtest ] && [ "$$(cat $(BIN)/.k8s-envtest.stamp 2>/dev/null)" = "$(ENVTEST_STAMP)" ]; then \
 	  echo "bin/k8s-envtest is up to date ($$($(BIN)/k8s-envtest version))"; \
 	else \

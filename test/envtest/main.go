@@ -1,6 +1,7 @@
 // Command k8s-envtest is a multi-call binary holding the real Kubernetes
-// control-plane components used by our tests: kube-apiserver,
-// kube-controller-manager, an embedded etcd and kubectl. The component is
+// components used by our tests: the control plane (kube-apiserver,
+// kube-controller-manager, kube-scheduler, an embedded etcd), kubectl, and a
+// worker node's kubelet and kube-proxy (make dev-cluster). The component is
 // chosen by the first argument or by the name the binary was invoked under
 // (symlinks named like the component work too, as in the envtest layout).
 package main
@@ -27,6 +28,9 @@ import (
 	kubectlcmd "k8s.io/kubectl/pkg/cmd"
 	apiserverapp "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	kcmapp "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxyapp "k8s.io/kubernetes/cmd/kube-proxy/app"
+	schedulerapp "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	kubeletapp "k8s.io/kubernetes/cmd/kubelet/app"
 )
 
 const self = "k8s-envtest"
@@ -58,6 +62,18 @@ func main() {
 		c := kcmapp.NewControllerManagerCommand()
 		c.SetArgs(args)
 		os.Exit(cli.Run(c))
+	case "kube-scheduler":
+		c := schedulerapp.NewSchedulerCommand()
+		c.SetArgs(args)
+		os.Exit(cli.Run(c))
+	case "kubelet":
+		c := kubeletapp.NewKubeletCommand(context.Background())
+		c.SetArgs(args)
+		os.Exit(cli.Run(c))
+	case "kube-proxy":
+		c := proxyapp.NewProxyCommand()
+		c.SetArgs(args)
+		os.Exit(cli.Run(c))
 	case "kubectl":
 		c := kubectlcmd.NewDefaultKubectlCommand()
 		c.SetArgs(args)
@@ -73,7 +89,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintf(os.Stderr, "usage: %s kube-apiserver|kube-controller-manager|kubectl|etcd|version [flags]\n", self)
+	fmt.Fprintf(os.Stderr, "usage: %s kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|kubectl|etcd|version [flags]\n", self)
 }
 
 // exitWithParent polls the parent pid (orphans are re-parented, so it
