@@ -1,12 +1,20 @@
-// No container engine runs here, so the Dockerfiles are checked statically: base image, non-root user,
-// healthcheck and OCI labels, and that everything the entry points import at runtime (relative files and
-// npm packages) is actually in the final image.
+// The Dockerfiles, checked statically so that every machine runs this, with or without a container engine:
+// base image, non-root user, healthcheck and OCI labels, and that everything the entry points import at
+// runtime (relative files and npm packages) is actually in the final image. Building them is `make images`
+// (scripts/build-images.ts; its logic is tested in test/images/).
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UID as WEBUI_POD_UID } from '../../operator/src/render/backend.ts';
-import { buildArgs, imageBuilds } from '../../scripts/build-images.ts';
+import {
+  buildArgs,
+  copySources,
+  DEFAULT_NODE_IMAGE,
+  DEV_IMAGE_REFS,
+  devClusterBuilds,
+  imageBuilds,
+} from '../../scripts/build-images.ts';
 import { REPO_ROOT, readImageNames } from '../../scripts/image-names.ts';
 
 interface Instruction {
@@ -102,6 +110,8 @@ for (const image of images) {
 
     it('builds every stage on node:24-slim', () => {
       expect(args.NODE_IMAGE).toBe('node:24-slim');
+      // make images relies on this default when it builds with Docker or Podman.
+      expect(DEFAULT_NODE_IMAGE).toBe(args.NODE_IMAGE);
       expect(stages.length).toBeGreaterThanOrEqual(2);
       for (const stage of stages) {
         const from = stage[0]?.args.split(/\s+/)[0];
@@ -210,6 +220,79 @@ describe('operator/Dockerfile specifics', () => {
   });
 });
 
+describe("test/fake-ollama/Dockerfile (the dev cluster's fake Ollama)", () => {
+  const text = read('test/fake-ollama/Dockerfile');
+  const { args, stages } = parseDockerfile(text);
+  const final = stages.at(-1) ?? [];
+  const ops = (op: string) => final.filter((i) => i.op === op);
+
+  it('runs main.ts on the NODE_IMAGE base with nothing but its own files', () => {
+    expect(args.NODE_IMAGE).toBe(DEFAULT_NODE_IMAGE);
+    expect(stages).toHaveLength(1);
+    expect(final[0]?.args).toBe(`\${NODE_IMAGE}`);
+    const graph = importGraph('test/fake-ollama/main.ts');
+    // Only node: built-ins: the image has no node_modules.
+    expect(graph.packages).toEqual([]);
+    const copied = copySources(text).map((f) => `test/fake-ollama/${f}`);
+    expect(copied.sort()).toEqual(graph.files);
+    expect(ops('ENTRYPOINT')[0]?.args).toBe('["node", "/app/main.ts"]');
+    expect(final.some((i) => i.op === 'WORKDIR' && i.args === '/app')).toBe(true);
+  });
+
+  it('is non-root and listens on all interfaces on the port it exposes', () => {
+    const [uid] = (ops('USER').at(-1)?.args ?? '').split(':');
+    expect(Number(uid)).toBeGreaterThan(0);
+    const cmd = JSON.parse(ops('CMD').at(-1)?.args ?? '[]') as string[];
+    expect(cmd[cmd.indexOf('--host') + 1]).toBe('0.0.0.0');
+    const port = cmd[cmd.indexOf('--port') + 1];
+    expect(ops('EXPOSE')[0]?.args).toBe(port);
+    expect(ops('HEALTHCHECK')[0]?.args).toContain(`127.0.0.1:${port}/`);
+    // Every flag it passes is one main.ts declares.
+    const main = read('test/fake-ollama/main.ts');
+    for (const flag of cmd.filter((a) => a.startsWith('--'))) {
+      const name = flag.slice(2);
+      expect(main, `${flag} is a flag of main.ts`).toMatch(new RegExp(`['"]?${name}['"]?: \\{ type:`));
+    }
+  });
+});
+
+describe("the dev cluster's scratch images (CoreDNS, pause)", () => {
+  for (const build of devClusterBuilds().filter((b) => b.binary)) {
+    it(`${build.dockerfile} is one static binary, non-root, run directly`, () => {
+      const { stages } = parseDockerfile(read(build.dockerfile));
+      expect(stages).toHaveLength(1);
+      const final = stages[0] ?? [];
+      expect(final[0]?.args).toBe('scratch');
+      expect(final.find((i) => i.op === 'COPY')?.args).toBe(`${build.binary} /${build.binary}`);
+      expect(final.find((i) => i.op === 'ENTRYPOINT')?.args).toBe(`["/${build.binary}"]`);
+      const [uid, gid] = (final.find((i) => i.op === 'USER')?.args ?? '').split(':');
+      expect(Number(uid)).toBeGreaterThan(0);
+      expect(gid).toBe(uid);
+    });
+  }
+});
+
+// Users and groups that node:24-slim already has: Debian's base system (base-passwd 3.6's passwd.master and
+// group.master, plus apt's _apt) and the Node image's `node`. `groupadd` of one of these fails there (as
+// `operator`, gid 37, once did in operator/Dockerfile).
+const TAKEN_NAMES = new Set(
+  '_apt adm audio backup bin cdrom daemon dialout dip disk fax floppy games irc kmem list lp mail man news nobody nogroup operator plugdev proxy root sasl shadow src staff sudo sync sys tape tty users utmp uucp video voice www-data node'.split(
+    ' ',
+  ),
+);
+
+describe('users the Dockerfiles create', () => {
+  for (const dockerfile of ['webui/Dockerfile', 'operator/Dockerfile']) {
+    it(`${dockerfile}: groupadd/useradd names are not taken on node:24-slim`, () => {
+      const names = [
+        ...read(dockerfile).matchAll(/\b(?:groupadd|useradd)\b[^\n&]*?\s([a-z][a-z0-9-]*)\s*(?:\\|&&|$)/gm),
+      ].map((m) => m[1] ?? '');
+      expect(names.length).toBe(2);
+      for (const name of names) expect(TAKEN_NAMES.has(name), `${name} is free on node:24-slim`).toBe(false);
+    });
+  }
+});
+
 describe('make images', () => {
   it('tags both images with the names and version from package.json', () => {
     const names = readImageNames();
@@ -218,7 +301,9 @@ describe('make images', () => {
       `${names.webui.repository}:${names.version}`,
       `${names.operator.repository}:${names.version}`,
     ]);
-    expect(buildArgs(builds[0]!, names.version, 'abc')).toEqual([
+    expect(
+      buildArgs('docker', builds[0]!, { version: names.version, revision: 'abc', context: '.' }),
+    ).toEqual([
       'build',
       '--file',
       'webui/Dockerfile',
@@ -230,6 +315,12 @@ describe('make images', () => {
       'REVISION=abc',
       '.',
     ]);
+  });
+
+  it('names the dev cluster images as the harness pins them, apart from the released ones', () => {
+    expect(devClusterBuilds().map((b) => b.ref)).toEqual(Object.values(DEV_IMAGE_REFS));
+    for (const ref of Object.values(DEV_IMAGE_REFS))
+      expect(ref).toMatch(/^localhost\/webui-operator\/[a-z-]+:dev$/);
   });
 
   it('.dockerignore keeps host build outputs and secrets-prone dirs out of the context', () => {
