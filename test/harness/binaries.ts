@@ -17,6 +17,8 @@ export interface ControlPlaneBinaries {
   etcdIsEmbedded: boolean;
   controllerManager?: string;
   kubectl?: string;
+  /** A real node's components (make dev-cluster, the end-to-end suite); only our build has them. */
+  scheduler?: string;
 }
 
 const isExecutable = (p: string) => {
@@ -53,6 +55,7 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): ControlPlane
   };
   const controllerManager = at('kube-controller-manager') ?? fromRepo('kube-controller-manager');
   const kubectl = at('kubectl') ?? fromRepo('kubectl');
+  const scheduler = at('kube-scheduler') ?? fromRepo('kube-scheduler');
   return {
     source,
     apiServer,
@@ -60,5 +63,6 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): ControlPlane
     etcdIsEmbedded: realpathSync(etcd).endsWith('/k8s-envtest'),
     ...(controllerManager ? { controllerManager } : {}),
     ...(kubectl ? { kubectl } : {}),
+    ...(scheduler ? { scheduler } : {}),
   };
 }

@@ -1,7 +1,9 @@
 // A real Kubernetes control plane for tests, the way kubebuilder's envtest
 // does it: etcd + kube-apiserver (RBAC on) and, on request,
 // kube-controller-manager, on free loopback ports with freshly generated
-// certificates. See docs/testing.md.
+// certificates. With `network` it is the control plane of a cluster with a
+// real node (test/harness/cluster.ts): reachable from pods, every controller,
+// kube-scheduler, and the Node authorizer. See docs/testing.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,13 @@ import { parseAllDocuments } from 'yaml';
 import { type AuditEvent, readAuditLog, renderAuditPolicy } from './audit.ts';
 import { type ControlPlaneBinaries, findBinaries } from './binaries.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
-import { createControlPlanePki } from './pki.ts';
+import {
+  type CertificateAuthority,
+  type ControlPlanePki,
+  createControlPlanePki,
+  firstServiceIp,
+  kubernetesServiceNames,
+} from './pki.ts';
 import { freePorts, get, responseStatus, send, sleep, type TlsClientOptions } from './probe.ts';
 import { logTail, type ManagedProcess, registerExitCleanup, startProcess } from './process-group.ts';
 
@@ -29,6 +37,22 @@ export interface ControlPlaneOptions {
   dir?: string;
   /** How long startup may take before it fails (default 120 s: the CPU is shared). */
   startTimeoutMs?: number;
+  /**
+   * The control plane of a cluster with a real node: kube-apiserver listens on and advertises
+   * `hostIp` (pods reach it through the `kubernetes` Service), authorizes with Node,RBAC and admits
+   * with NodeRestriction; kube-controller-manager runs every controller and allocates pod CIDRs;
+   * kube-scheduler runs. Implies `controllerManager`.
+   */
+  network?: ClusterNetwork;
+}
+
+export interface ClusterNetwork {
+  /** The machine's own interface address (read at run time; it differs per machine). */
+  hostIp: string;
+  /** Pod range, e.g. 198.18.0.0/17. */
+  podCidr: string;
+  /** Service range, e.g. 198.18.128.0/17. */
+  serviceCidr: string;
 }
 
 export interface ControlPlane {
@@ -60,7 +84,14 @@ export interface ControlPlane {
   binaries: ControlPlaneBinaries;
   /** Milliseconds startControlPlane took (for bench and diagnostics, not assertions). */
   startupMs: number;
+  /** The CA (with its key): a node issues its kubelet and kube-proxy certificates from it. */
+  ca: CertificateAuthority;
+  /** Present when started with `network`. */
+  network?: ClusterNetwork;
 }
+
+/** Every controller: what a real cluster runs (node lifecycle, endpoint slices, the root-CA publisher, PV binding, ...). */
+const ALL_CONTROLLERS = ['*'];
 
 const CONTROLLERS = [
   'namespace-controller',
@@ -77,7 +108,7 @@ class PortInUseError extends Error {}
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binaries = findBinaries();
-  if (opts.controllerManager && !binaries.controllerManager) {
+  if ((opts.controllerManager || opts.network) && !binaries.controllerManager) {
     throw new Error(
       `kube-controller-manager not found in ${binaries.source} or bin/; run \`make envtest-assets\``,
     );
@@ -100,12 +131,16 @@ interface Layout {
   file: (name: string) => string;
 }
 
-function writeState(dir: string, server: string, auditLog: boolean) {
+function writeState(dir: string, server: string, auditLog: boolean, network: ClusterNetwork | undefined) {
   const pkiDir = join(dir, 'pki');
   const logDir = join(dir, 'logs');
   mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
   mkdirSync(logDir, { recursive: true });
-  const pki = createControlPlanePki();
+  // Pods call the API server as https://kubernetes.default.svc (the first Service IP), and the
+  // kubelet and kube-proxy by the machine's address: the serving certificate names all of them.
+  const pki: ControlPlanePki = createControlPlanePki(
+    network ? [network.hostIp, firstServiceIp(network.serviceCidr), ...kubernetesServiceNames()] : [],
+  );
   const files: Record<string, string> = {
     'pki/ca.crt': pki.ca.certPem,
     'pki/ca.key': pki.ca.keyPem,
@@ -124,13 +159,22 @@ function writeState(dir: string, server: string, auditLog: boolean) {
       user: { clientCertPem: pki.controllerManager.certPem, clientKeyPem: pki.controllerManager.keyPem },
     }),
   };
+  if (network) {
+    files['pki/kubelet-client.crt'] = pki.kubeletClient.certPem;
+    files['pki/kubelet-client.key'] = pki.kubeletClient.keyPem;
+    files['kube-scheduler.kubeconfig'] = renderKubeconfig({
+      server,
+      caPem: pki.ca.certPem,
+      user: { clientCertPem: pki.scheduler.certPem, clientKeyPem: pki.scheduler.keyPem },
+    });
+  }
   if (auditLog) files['audit-policy.yaml'] = renderAuditPolicy();
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(join(dir, name), content, { mode: 0o600 });
   }
   const layout: Layout = { dir, pkiDir, logDir, file: (name) => join(dir, name) };
   const adminTls: TlsClientOptions = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
-  return { layout, caPem: pki.ca.certPem, adminTls };
+  return { layout, caPem: pki.ca.certPem, adminTls, ca: pki.ca };
 }
 
 function etcdArgs(b: ControlPlaneBinaries, dataDir: string, clientUrl: string, peerUrl: string): string[] {
@@ -172,13 +216,32 @@ function apiServerArgs(
   server: string,
 ): string[] {
   const pki = (f: string) => join(l.pkiDir, f);
+  const net = opts.network;
   return [
     `--etcd-servers=${etcdServer}`,
-    '--bind-address=127.0.0.1',
     `--secure-port=${port}`,
-    // No default route is needed, and no loopback endpoints for the kubernetes Service.
-    '--advertise-address=127.0.0.1',
-    '--endpoint-reconciler-type=none',
+    ...(net
+      ? [
+          // Pods reach the API server through the kubernetes Service, whose endpoint is this address.
+          `--bind-address=${net.hostIp}`,
+          `--advertise-address=${net.hostIp}`,
+          `--service-cluster-ip-range=${net.serviceCidr}`,
+          '--authorization-mode=Node,RBAC',
+          '--enable-admission-plugins=NodeRestriction',
+          `--kubelet-client-certificate=${pki('kubelet-client.crt')}`,
+          `--kubelet-client-key=${pki('kubelet-client.key')}`,
+          `--kubelet-certificate-authority=${pki('ca.crt')}`,
+          // Otherwise logs/exec/port-forward resolve the node name through the machine's resolver.
+          '--kubelet-preferred-address-types=InternalIP,Hostname',
+        ]
+      : [
+          '--bind-address=127.0.0.1',
+          // No default route is needed, and no loopback endpoints for the kubernetes Service.
+          '--advertise-address=127.0.0.1',
+          '--endpoint-reconciler-type=none',
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--authorization-mode=RBAC',
+        ]),
     `--cert-dir=${l.pkiDir}`,
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
@@ -186,12 +249,10 @@ function apiServerArgs(
     `--service-account-issuer=${server}`,
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,
-    '--service-cluster-ip-range=10.0.0.0/24',
-    '--authorization-mode=RBAC',
     '--allow-privileged=true',
     // Without kube-controller-manager nobody creates the default ServiceAccount,
     // so the ServiceAccount admission plugin would reject every Pod (as in envtest).
-    ...(opts.controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
+    ...(opts.controllerManager || opts.network ? [] : ['--disable-admission-plugins=ServiceAccount']),
     // One client at a time: queueing fairness only costs startup time here.
     '--enable-priority-and-fairness=false',
     '--profiling=false',
@@ -210,17 +271,45 @@ function apiServerArgs(
 }
 
 function controllerManagerArgs(opts: ControlPlaneOptions, l: Layout): string[] {
+  const net = opts.network;
   return [
     `--kubeconfig=${l.file('kube-controller-manager.kubeconfig')}`,
     '--secure-port=0', // no HTTPS endpoint, so no delegated authn/authz setup
     '--leader-elect=false',
-    `--controllers=${CONTROLLERS.join(',')}`,
+    `--controllers=${(net ? ALL_CONTROLLERS : CONTROLLERS).join(',')}`,
     `--service-account-private-key-file=${join(l.pkiDir, 'sa.key')}`,
     `--root-ca-file=${join(l.pkiDir, 'ca.crt')}`,
-    '--use-service-account-credentials=false',
+    ...(net
+      ? [
+          // Each controller acts with its own ServiceAccount, as in a real cluster, so the
+          // bootstrap RBAC roles of the controllers are exercised.
+          '--use-service-account-credentials=true',
+          '--allocate-node-cidrs=true',
+          `--cluster-cidr=${net.podCidr}`,
+          '--node-cidr-mask-size=24',
+          `--service-cluster-ip-range=${net.serviceCidr}`,
+          // The CSR signer needs a CA key; the node's certificates are issued by the harness instead.
+          `--cluster-signing-cert-file=${join(l.pkiDir, 'ca.crt')}`,
+          `--cluster-signing-key-file=${join(l.pkiDir, 'ca.key')}`,
+        ]
+      : ['--use-service-account-credentials=false']),
     '--kube-api-qps=100',
     '--kube-api-burst=200',
     ...(opts.extraControllerManagerArgs ?? []),
+  ];
+}
+
+function schedulerArgs(l: Layout): string[] {
+  return [
+    // Our CA's loopback certificate, so its health endpoint can be probed with verification.
+    `--tls-cert-file=${join(l.pkiDir, 'apiserver.crt')}`,
+    `--tls-private-key-file=${join(l.pkiDir, 'apiserver.key')}`,
+    `--kubeconfig=${l.file('kube-scheduler.kubeconfig')}`,
+    `--authentication-kubeconfig=${l.file('kube-scheduler.kubeconfig')}`,
+    `--authorization-kubeconfig=${l.file('kube-scheduler.kubeconfig')}`,
+    // Its HTTPS endpoint (health, metrics) stays on loopback.
+    '--bind-address=127.0.0.1',
+    '--leader-elect=false',
   ];
 }
 
@@ -269,10 +358,10 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
   // another plane would carry that plane's member URLs and objects.
   for (const stale of ['etcd', 'logs', 'audit.log'])
     rmSync(join(dir, stale), { recursive: true, force: true });
-  const [etcdPort = 0, peerPort = 0, apiPort = 0] = await freePorts(3);
-  const server = `https://127.0.0.1:${apiPort}`;
+  const [etcdPort = 0, peerPort = 0, apiPort = 0, schedulerPort = 0] = await freePorts(4);
+  const server = `https://${opts.network?.hostIp ?? '127.0.0.1'}:${apiPort}`;
   const etcdServer = `http://127.0.0.1:${etcdPort}`;
-  const { layout, caPem, adminTls } = writeState(dir, server, Boolean(opts.auditLog));
+  const { layout, caPem, adminTls, ca } = writeState(dir, server, Boolean(opts.auditLog), opts.network);
   const kubeconfigPath = layout.file('admin.kubeconfig');
   const log = (name: string) => join(layout.logDir, `${name}.log`);
   const ctx: WaitContext = { deadline: started + (opts.startTimeoutMs ?? 120_000), watch: [] };
@@ -280,11 +369,13 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
   let etcd: ManagedProcess | undefined;
   let apiServer: ManagedProcess | undefined;
   let controllerManager: ManagedProcess | undefined;
+  let scheduler: ManagedProcess | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = () => {
     stopping ??= (async () => {
       // Reverse start order: clients first, storage last.
+      await scheduler?.stop();
       await controllerManager?.stop();
       await apiServer?.stop();
       await etcd?.stop();
@@ -321,7 +412,7 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
     ctx.watch.push(etcd);
     await waitUntil('etcd /health', ctx, async () => (await get(`${etcdServer}/health`)).status === 200);
     await startApiServer(ctx.deadline);
-    if (opts.controllerManager && binaries.controllerManager) {
+    if ((opts.controllerManager || opts.network) && binaries.controllerManager) {
       controllerManager = startProcess(
         'kube-controller-manager',
         binaries.controllerManager,
@@ -334,6 +425,23 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
         return (
           (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, adminTls)).status === 200
         );
+      });
+    }
+    if (opts.network) {
+      if (!binaries.scheduler) {
+        throw new Error(
+          `kube-scheduler not found in ${binaries.source} or bin/; run \`make envtest-assets\``,
+        );
+      }
+      scheduler = startProcess(
+        'kube-scheduler',
+        binaries.scheduler,
+        [...schedulerArgs(layout), `--secure-port=${schedulerPort}`],
+        { logPath: log('kube-scheduler') },
+      );
+      ctx.watch.push(scheduler);
+      await waitUntil('kube-scheduler /healthz', ctx, async () => {
+        return (await get(`https://127.0.0.1:${schedulerPort}/healthz`, adminTls)).status === 200;
       });
     }
   } catch (err) {
@@ -356,6 +464,8 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
     logDir: layout.logDir,
     binaries,
     startupMs: Date.now() - started,
+    ca,
+    ...(opts.network ? { network: opts.network } : {}),
     kubeconfigYamlForToken,
     kubeConfigForToken(token) {
       const kc = new KubeConfig();

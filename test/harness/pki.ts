@@ -214,6 +214,9 @@ export interface ControlPlanePki {
   apiServer: CertKeyPair;
   admin: CertKeyPair;
   controllerManager: CertKeyPair;
+  scheduler: CertKeyPair;
+  /** kube-apiserver's identity towards kubelets (logs, exec, port-forward). */
+  kubeletClient: CertKeyPair;
   serviceAccount: { privateKeyPem: string; publicKeyPem: string };
 }
 
@@ -225,18 +228,48 @@ export const CONTROLLER_MANAGER_SUBJECT: Subject = {
   commonName: 'system:kube-controller-manager',
   organizations: ['system:masters'],
 };
+// The bootstrap RBAC policy binds the system:kube-scheduler role to this user name.
+export const SCHEDULER_SUBJECT: Subject = { commonName: 'system:kube-scheduler' };
+// The kubelet's webhook authorizer asks the API server whether this user may use nodes/proxy,
+// nodes/log, ...; system:masters may.
+export const KUBELET_CLIENT_SUBJECT: Subject = {
+  commonName: 'kube-apiserver-kubelet-client',
+  organizations: ['system:masters'],
+};
 
-export function createControlPlanePki(): ControlPlanePki {
+/** The names pods use for the API server (the `kubernetes` Service in `default`). */
+export function kubernetesServiceNames(domain = 'cluster.local'): string[] {
+  return ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${domain}`];
+}
+
+/** The first address of an IPv4 Service range: kube-apiserver gives it to the `kubernetes` Service. */
+export function firstServiceIp(cidr: string): string {
+  const [base = '', bits = ''] = cidr.split('/');
+  const prefix = Number(bits);
+  if (!isIPv4(base) || !Number.isInteger(prefix) || prefix < 1 || prefix > 30) {
+    throw new Error(`not an IPv4 CIDR with room for Services: ${cidr}`);
+  }
+  const n = base.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  const network = n - (n % 2 ** (32 - prefix));
+  const first = network + 1;
+  return [24, 16, 8, 0].map((shift) => Math.floor(first / 2 ** shift) % 256).join('.');
+}
+
+/** extraHosts: more names and addresses for the API server's serving certificate. */
+export function createControlPlanePki(extraHosts: string[] = []): ControlPlanePki {
   const ca = createCertificateAuthority();
+  const client = (subject: Subject) => issueCertificate(ca, { subject, usage: 'client' });
   return {
     ca,
     apiServer: issueCertificate(ca, {
       subject: { commonName: 'kube-apiserver' },
       usage: 'server',
-      hosts: API_SERVER_HOSTS,
+      hosts: [...API_SERVER_HOSTS, ...extraHosts],
     }),
-    admin: issueCertificate(ca, { subject: ADMIN_SUBJECT, usage: 'client' }),
-    controllerManager: issueCertificate(ca, { subject: CONTROLLER_MANAGER_SUBJECT, usage: 'client' }),
+    admin: client(ADMIN_SUBJECT),
+    controllerManager: client(CONTROLLER_MANAGER_SUBJECT),
+    scheduler: client(SCHEDULER_SUBJECT),
+    kubeletClient: client(KUBELET_CLIENT_SUBJECT),
     serviceAccount: createServiceAccountKeyPair(),
   };
 }
