@@ -102,8 +102,36 @@ helm: ## Build the helm binary into bin/
 	    helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
 	fi
 
+# --- The dev cluster's node: containerd and CoreDNS from Go modules, runc and CNI plugins from Debian ---
+NODE_TOOLS_STAMP = $(shell sha256sum < test/envtest/build-node-tools.sh | cut -d' ' -f1)
+# Debian packages: the node (runc, CNI plugins, nftables, iptables, iproute2) and the image build
+# without a Docker engine (buildah, mmdebstrap, umoci).
+NODE_PACKAGES := runc containernetworking-plugins nftables iptables iproute2 buildah mmdebstrap umoci uidmap
+
+.PHONY: node-packages
+node-packages: ## Install the Debian packages the real node and the image build need (apt-get; root)
+	@missing=$$(for p in $(NODE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "node packages are installed"; fi
+
+.PHONY: node-assets
+node-assets: ## Build containerd, its runc shim, ctr and CoreDNS into bin/
+	@if [ -x $(BIN)/containerd ] && [ -x $(BIN)/coredns ] && [ "$$(cat $(BIN)/.node-tools.stamp 2>/dev/null)" = "$(NODE_TOOLS_STAMP)" ]; then \
+	  echo "bin/containerd and bin/coredns are up to date"; \
+	else \
+	  echo "building containerd and CoreDNS from Go modules (first build takes several minutes)"; \
+	  time OUT=$(BIN) test/envtest/build-node-tools.sh; \
+	fi
+
+.PHONY: dev-images
+dev-images: deps envtest-assets node-assets ## Build the images the dev cluster's node runs into .dev/images (webui, operator, fake Ollama, CoreDNS, pause)
+	node scripts/build-images.ts --dev-cluster --oci-dir .dev/images
+
 .PHONY: dev-cluster
-dev-cluster: deps envtest-assets ## Run etcd + kube-apiserver + kube-controller-manager in the foreground (.dev/kubeconfig)
+dev-cluster: deps frontend envtest-assets node-assets dev-images ## A real one-node cluster in the foreground (root; .dev/kubeconfig); DEV_CLUSTER_NODE=0: control plane only
 	node test/harness/dev-cluster.ts
 
 # --- Quality ---
@@ -124,15 +152,19 @@ test-integration: deps frontend envtest-assets helm
 test-browser: deps frontend
 	vitest run --project browser
 
+.PHONY: test-e2e
+test-e2e: deps envtest-assets node-assets helm dev-images ## The end-to-end suite: the images in real pods on a real one-node cluster (root)
+	vitest run --project e2e
+
 .PHONY: test
-test: lint test-unit test-integration test-browser ## Run every check and test suite
+test: lint test-unit test-integration test-browser test-e2e ## Run every check and test suite
 
 .PHONY: bench
 bench: deps frontend envtest-assets ## Run the benchmarks and rewrite docs/benchmarks.md
 	node bench/run.ts
 
 .PHONY: images
-images: ## Build the webui and operator container images (needs a Docker or Podman engine)
+images: ## Build the webui and operator container images (Docker, Podman, or Buildah where neither exists)
 	node scripts/build-images.ts
 
 .PHONY: e2e-k3s

@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Three suites, selected with `vitest run --project <name>`:
+// Four suites, selected with `vitest run --project <name>`:
 // - unit: pure logic, no processes, no sockets beyond loopback in-process servers;
 // - integration: anything that crosses a process boundary (control plane, Postgres, server processes);
-// - browser: real Chromium driven by playwright-core.
+// - browser: real Chromium driven by playwright-core;
+// - e2e: the images in real pods on a real one-node cluster (test/harness/cluster.ts; root).
 const exclude = ['**/node_modules/**', '**/frontend-dist/**', '.tools/**', 'bin/**', 'dist/**'];
 
 export default defineConfig({
@@ -14,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{webui,operator,test,bench}/**/*.test.ts'],
-          exclude: [...exclude, '**/*.int.test.ts', '**/*.browser.test.ts'],
+          exclude: [...exclude, '**/*.int.test.ts', '**/*.browser.test.ts', '**/*.e2e.test.ts'],
         },
       },
       {
@@ -39,6 +40,20 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          exclude,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          // One node per machine: the files take turns.
+          fileParallelism: false,
+          // The journey's steps build on each other (sign-up, then chat, then rotate ...).
+          sequence: { concurrent: false },
         },
       },
     ],

@@ -1,16 +1,20 @@
-// `make dev-cluster`: a local control plane (etcd, kube-apiserver,
-// kube-controller-manager) in the foreground for manual work, with the admin
-// kubeconfig in .dev/kubeconfig and the repository's CRDs applied. Ctrl-C
-// (or SIGTERM) stops it and removes its state: every run starts empty.
-import { chmodSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// `make dev-cluster`: a real one-node Kubernetes cluster in the foreground (cluster.ts), with the
+// project's images loaded into the node and the repository's CRDs applied; the admin kubeconfig is
+// written to .dev/kubeconfig. DEV_CLUSTER_NODE=0 starts the control plane alone (etcd,
+// kube-apiserver, kube-controller-manager; no root needed, Pods stay Pending). Ctrl-C (or SIGTERM)
+// stops it, removes its state and puts the host back as it was: every run starts empty.
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from './binaries.ts';
+import { type Cluster, startCluster } from './cluster.ts';
 import { applyCrdFile, type ControlPlane, startControlPlane } from './control-plane.ts';
+import { devImages } from './dev-images.ts';
 import { get } from './probe.ts';
 
 const devDir = join(REPO_ROOT, '.dev');
 const stateDir = join(devDir, 'cluster');
-const kubeconfig = join(devDir, 'kubeconfig');
+const kubeconfig = process.env.DEV_CLUSTER_KUBECONFIG ?? join(devDir, 'kubeconfig');
+const withNode = process.env.DEV_CLUSTER_NODE !== '0';
 const rel = (p: string) => relative(process.cwd(), p) || '.';
 
 /** keepLogs: after a failure the state dir stays for inspection (the next run clears it). */
@@ -40,22 +44,68 @@ async function applyRepoCrds(cp: ControlPlane): Promise<string[]> {
   return applied;
 }
 
+interface Started {
+  cp: ControlPlane;
+  stop(): Promise<void>;
+  summary: string;
+}
+
+async function startWithNode(): Promise<Started> {
+  console.log('dev-cluster: building the images (only those whose inputs changed) ...');
+  const images = await devImages((line) => console.log(`dev-cluster: ${line}`));
+  console.log(
+    `dev-cluster: starting a one-node cluster (needs root; state in ${rel(process.env.WEBUI_DEV_NODE_ROOT ?? '/var/lib/webui-dev-node')}) ...`,
+  );
+  const cluster: Cluster = await startCluster({
+    images: images.map((i) => i.archive),
+    log: (line) => console.log(`dev-cluster: ${line}`),
+  });
+  return {
+    cp: cluster.cp,
+    stop: () => cluster.stop(),
+    summary: `  node:              ${cluster.nodeName} (Ready; kubelet, containerd, kube-proxy, CoreDNS), address ${cluster.hostIp}
+  images on node:    ${images.map((i) => i.ref).join(', ')}
+  pods and Services: 198.18.0.0/17 and 198.18.128.0/17, no route off this machine
+  next:              the README's "Kubernetes" section (helm install, a WebUI, port-forward)
+  logs:              ${rel(join(cluster.root, 'logs'))}/ and ${rel(cluster.cp.logDir)}/`,
+  };
+}
+
+async function startControlPlaneOnly(): Promise<Started> {
+  console.log(
+    'dev-cluster: starting etcd, kube-apiserver and kube-controller-manager (DEV_CLUSTER_NODE=0) ...',
+  );
+  const cp = await startControlPlane({ controllerManager: true, dir: stateDir });
+  return {
+    cp,
+    stop: () => cp.stop(),
+    summary: `  controllers:       namespace, garbage collector, deployment, replicaset, serviceaccount(+token)
+                     (no scheduler or kubelet: Pods stay Pending; drop DEV_CLUSTER_NODE=0 for a real node)
+  logs:              ${rel(cp.logDir)}/`,
+  };
+}
+
 async function main(): Promise<void> {
-  console.log('dev-cluster: starting etcd, kube-apiserver and kube-controller-manager ...');
-  let cp: ControlPlane;
+  let started: Started;
   try {
-    cp = await startControlPlane({ controllerManager: true, dir: stateDir });
+    started = withNode ? await startWithNode() : await startControlPlaneOnly();
   } catch (err) {
     cleanUp(true);
     console.error(`dev-cluster: ${err instanceof Error ? err.message : err}`);
     process.exit(1);
   }
+  const { cp } = started;
   let stopping = false;
   const stop = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     console.log(`\ndev-cluster: ${reason}, stopping ...`);
-    await cp.stop();
+    try {
+      await started.stop();
+    } catch (err) {
+      console.error(`dev-cluster: ${err instanceof Error ? err.message : err}`);
+      code = code || 1;
+    }
     cleanUp(code !== 0);
     console.log('dev-cluster: stopped');
     process.exit(code);
@@ -63,7 +113,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (stopping) {
-        // Second Ctrl-C: give up waiting; the exit hook kills the processes.
+        // Second Ctrl-C: give up waiting; the exit hooks and the node's reaper clean up.
         cleanUp();
         process.exit(130);
       }
@@ -71,20 +121,19 @@ async function main(): Promise<void> {
     });
   }
 
+  mkdirSync(dirname(kubeconfig), { recursive: true });
   copyFileSync(cp.kubeconfigPath, kubeconfig);
   chmodSync(kubeconfig, 0o600);
   const crds = await applyRepoCrds(cp);
   const version = JSON.parse((await get(`${cp.server}/version`, cp.adminTls)).body) as { gitVersion: string };
 
   console.log(`
-dev-cluster: Kubernetes ${version.gitVersion} is up at ${cp.server} (started in ${(cp.startupMs / 1000).toFixed(1)}s)
+dev-cluster: Kubernetes ${version.gitVersion} is up at ${cp.server} (ready in ${((Date.now() - startedAt) / 1000).toFixed(1)}s)
   admin kubeconfig:  ${rel(kubeconfig)}   (user admin, group system:masters)
-  try:               bin/kubectl --kubeconfig ${rel(kubeconfig)} get ns
+  try:               bin/kubectl --kubeconfig ${rel(kubeconfig)} get nodes,pods -A
   or:                export KUBECONFIG=${kubeconfig}
   CRDs applied:      ${crds.length ? crds.map((f) => `crds/${f}`).join(', ') : 'none'}
-  controllers:       namespace, garbage collector, deployment, replicaset, serviceaccount(+token)
-                     (no scheduler or kubelet: Pods stay Pending)
-  logs:              ${rel(cp.logDir)}/
+${started.summary}
 Press Ctrl-C to stop; the cluster state is thrown away.`);
 
   // Notice a crashed component instead of pretending to run.
@@ -100,4 +149,5 @@ Press Ctrl-C to stop; the cluster state is thrown away.`);
   }, 5000);
 }
 
+const startedAt = Date.now();
 await main();
