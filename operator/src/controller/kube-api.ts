@@ -2,13 +2,14 @@
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
 import { isNotFound } from '../kube/errors.ts';
-import { collectionPath, isResourceKind, objectPath } from '../kube/resources.ts';
+import { type EventType, recordEvent } from '../kube/events.ts';
+import { isResourceKind, objectPath } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
 import { CHILD_KINDS } from './reconcile.ts';
 
-export type EventType = 'Normal' | 'Warning';
+export type { EventType } from '../kube/events.ts';
 
 export interface KubeApi {
   /** Server-side apply of a child with the operator's field manager (force). Returns the live object. */
@@ -92,32 +93,21 @@ export function kubeApi(client: KubeTransport, reportingInstance: string): KubeA
       }
     },
 
-    async createEvent(w, type, reason, message) {
-      const now = new Date().toISOString();
-      await client.request('POST', collectionPath('Event', w.metadata.namespace), {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { generateName: `${w.metadata.name}.`, namespace: w.metadata.namespace },
-          involvedObject: {
-            apiVersion: API_VERSION,
-            kind: KIND,
-            name: w.metadata.name,
-            namespace: w.metadata.namespace,
-            ...(w.metadata.uid ? { uid: w.metadata.uid } : {}),
-          },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: FIELD_MANAGER },
-          reportingComponent: FIELD_MANAGER,
-          reportingInstance,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
+    createEvent: (w, type, reason, message) =>
+      recordEvent(
+        client,
+        reportingInstance,
+        {
+          apiVersion: API_VERSION,
+          kind: KIND,
+          name: w.metadata.name,
+          namespace: w.metadata.namespace,
+          uid: w.metadata.uid,
         },
-      });
-    },
+        type,
+        reason,
+        message,
+      ),
   };
   // A 409 only says the object moved while we wrote; applies carry no
   // resourceVersion, so the same intent is simply sent again.

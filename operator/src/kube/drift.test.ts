@@ -56,4 +56,30 @@ describe('isSubset', () => {
   it('requires arrays of equal length', () => {
     expect(isSubset([{ a: 1 }], [{ a: 1 }, { a: 2 }])).toBe(false);
   });
+
+  it('finds the entries of a list map by key, ignoring order and entries other managers added', () => {
+    const keys = new Map([['spec.env', ['name']]]);
+    const want = { spec: { env: [{ name: 'A', value: '1' }] } };
+    const have = {
+      spec: {
+        env: [
+          { name: 'B', value: 'theirs' },
+          { name: 'A', value: '1' },
+        ],
+      },
+    };
+    expect(isSubset(want, have, keys)).toBe(true);
+    expect(isSubset(want, have)).toBe(false);
+    expect(isSubset(want, { spec: { env: [{ name: 'A', value: '2' }] } }, keys)).toBe(false);
+    expect(isSubset(want, { spec: { env: [{ name: 'B', value: '1' }] } }, keys)).toBe(false);
+    // Keys are matched per path: a list map nested in list items uses "[]".
+    const nested = new Map([['items[].ports', ['port']]]);
+    expect(
+      isSubset(
+        { items: [{ ports: [{ port: 1 }] }] },
+        { items: [{ ports: [{ port: 2 }, { port: 1 }] }] },
+        nested,
+      ),
+    ).toBe(true);
+  });
 });

@@ -68,27 +68,62 @@ function isEmpty(v: unknown): boolean {
   return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
 }
 
-/** True when every field in `want` has an equal value in `have` (arrays must match element-wise). */
-export function isSubset(want: unknown, have: unknown): boolean {
+/**
+ * The key fields of the lists that server-side apply merges by key (`x-kubernetes-list-type: map`),
+ * by dotted path from the object's root, e.g. "spec.extraEnv" → ["name"]; "[]" marks a list item.
+ * Other managers may add their own entries to such a list, so only ours are compared.
+ */
+export type ListMapKeys = ReadonlyMap<string, readonly string[]>;
+
+const NO_LIST_MAPS: ListMapKeys = new Map();
+
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * True when every field in `want` has an equal value in `have`. Lists must match element-wise,
+ * except the list maps named in `listMaps`, where each wanted entry must be found by its keys.
+ */
+export function isSubset(want: unknown, have: unknown, listMaps = NO_LIST_MAPS, path = ''): boolean {
   if (want === undefined) return true;
   if (have === undefined || have === null) return isEmpty(want);
   if (Array.isArray(want)) {
-    if (!Array.isArray(have) || have.length !== want.length) return false;
-    return want.every((w, i) => isSubset(w, have[i]));
+    if (!Array.isArray(have)) return false;
+    const item = `${path}[]`;
+    const keys = listMaps.get(path);
+    if (keys) {
+      return want.every((w) => {
+        const wr = asRecord(w);
+        const match = have.find((h) => keys.every((k) => asRecord(h)?.[k] === wr?.[k]));
+        return match !== undefined && isSubset(w, match, listMaps, item);
+      });
+    }
+    if (have.length !== want.length) return false;
+    return want.every((w, i) => isSubset(w, have[i], listMaps, item));
   }
-  if (typeof want === 'object' && want !== null) {
-    if (typeof have !== 'object' || Array.isArray(have)) return false;
-    const h = have as Record<string, unknown>;
-    return Object.entries(want as Record<string, unknown>).every(([k, v]) => isSubset(v, h[k]));
+  const wantRecord = asRecord(want);
+  if (wantRecord) {
+    const h = asRecord(have);
+    if (!h) return false;
+    return Object.entries(wantRecord).every(([k, v]) =>
+      isSubset(v, h[k], listMaps, path === '' ? k : `${path}.${k}`),
+    );
   }
   return scalarEqual(want, have);
 }
 
 /** `stamped` is the output of stampApplied. */
-export function needsApply(stamped: KubernetesObject, live: KubernetesObject | undefined): boolean {
+export function needsApply(
+  stamped: KubernetesObject,
+  live: KubernetesObject | undefined,
+  listMaps = NO_LIST_MAPS,
+): boolean {
   if (!live) return true;
   const want = stamped.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
   if (live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
   const { apiVersion: _a, kind: _k, ...rest } = stamped;
-  return !isSubset(rest, live);
+  return !isSubset(rest, live, listMaps);
 }

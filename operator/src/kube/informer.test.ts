@@ -88,6 +88,23 @@ describe('Informer', () => {
     await inf.stop();
   });
 
+  it('passes its label and field selectors to the watch', async () => {
+    const api = fakeApi([{ items: [], resourceVersion: '1' }]);
+    const inf = new Informer<Obj>({
+      resource: 'one-thing',
+      watchPath: '/api/v1/namespaces/ns/things',
+      labelSelector: 'a=b',
+      fieldSelector: 'metadata.name=x',
+      list: api.list,
+      watch: api.watch,
+      onChange: () => {},
+    });
+    inf.start();
+    const w = await api.nextWatch(0);
+    expect(w.query).toMatchObject({ labelSelector: 'a=b', fieldSelector: 'metadata.name=x' });
+    await inf.stop();
+  });
+
   it('resumes from the last bookmark after a normal close, without relisting', async () => {
     const api = fakeApi([{ items: [], resourceVersion: '10' }]);
     const { inf } = start(api);

@@ -38,11 +38,13 @@ export interface InformerHooks {
 export interface InformerOptions<T extends KubernetesObject> {
   /** Short name for logs and metrics, e.g. "deployments". */
   resource: string;
-  /** One page of the list; must apply the same label selector as the watch. */
+  /** One page of the list; must apply the same label and field selectors as the watch. */
   list(opts: { limit: number; continue?: string }): Promise<ListPage<T>>;
   /** API path to watch, e.g. /apis/apps/v1/deployments. */
   watchPath: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=x` to watch one object (RBAC resourceNames then authorize the watch). */
+  fieldSelector?: string;
   /** Accept header of the watch (the list function sets its own), e.g. CONTENT_TYPE.metadata. */
   watchAccept?: string;
   watch: WatchFn;
@@ -55,6 +57,22 @@ export interface InformerOptions<T extends KubernetesObject> {
   watchdogMs?: number;
   pageSize?: number;
   random?: () => number;
+}
+
+/** The fields of a list response that an informer reads. */
+export type ListResult = {
+  items?: unknown[];
+  metadata?: { resourceVersion?: string; continue?: string };
+};
+
+/** One page of a list response, as an informer's list function returns it. */
+export function listPage<T>(list: ListResult): ListPage<T> {
+  const cont = list.metadata?.continue;
+  return {
+    items: (list.items ?? []) as T[],
+    resourceVersion: list.metadata?.resourceVersion ?? '',
+    ...(cont ? { continue: cont } : {}),
+  };
 }
 
 export function objectKey(o: KubernetesObject): string {
@@ -238,6 +256,7 @@ export class Informer<T extends KubernetesObject> {
         // Bounded server-side lifetime, jittered so watches do not reconnect in lockstep.
         timeoutSeconds: Math.round(240 + 120 * r()),
         labelSelector: this.opts.labelSelector,
+        fieldSelector: this.opts.fieldSelector,
       };
       const onEvent = (type: string, obj: unknown) => {
         this.lastActivity = Date.now();

@@ -12,6 +12,7 @@ export const RESOURCES = {
   Deployment: { prefix: '/apis/apps/v1', plural: 'deployments' },
   Service: { prefix: '/api/v1', plural: 'services' },
   Secret: { prefix: '/api/v1', plural: 'secrets' },
+  ConfigMap: { prefix: '/api/v1', plural: 'configmaps' },
   PersistentVolumeClaim: { prefix: '/api/v1', plural: 'persistentvolumeclaims' },
   Ingress: { prefix: '/apis/networking.k8s.io/v1', plural: 'ingresses' },
   PodDisruptionBudget: { prefix: '/apis/policy/v1', plural: 'poddisruptionbudgets' },
