@@ -6,9 +6,9 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
+import { CachedQueue } from '../kube/cached-queue.ts';
 import { apiFailure } from '../kube/errors.ts';
-import { Informer, type InformerHooks, type ListPage } from '../kube/informer.ts';
-import { WorkQueue } from '../kube/queue.ts';
+import { Informer, type InformerHooks, type ListResult, listPage } from '../kube/informer.ts';
 import { collectionPath, RESOURCES, type ResourceKind } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import {
@@ -46,34 +46,32 @@ export interface ControllerOptions {
   reportingInstance?: string;
 }
 
-type ListResult = {
-  items?: unknown[];
-  metadata?: { resourceVersion?: string; continue?: string };
-};
-
-function page<T>(list: ListResult): ListPage<T> {
-  const cont = list.metadata?.continue;
-  return {
-    items: (list.items ?? []) as T[],
-    resourceVersion: list.metadata?.resourceVersion ?? '',
-    ...(cont ? { continue: cont } : {}),
-  };
-}
-
 /** The kinds the controller caches: the WebUIs and every kind it owns. */
 const WATCHED: readonly (ChildKind | 'WebUI')[] = ['WebUI', ...CHILD_KINDS];
 
 /** Informer-map key of the metadata-only cache of Secrets the operator does not manage. */
 const REFERENCED_SECRETS = 'ReferencedSecret';
 
-export class WebUIController {
+export class WebUIController extends CachedQueue {
   private readonly opts: ControllerOptions;
   private readonly informers = new Map<string, Informer<KubernetesObject>[]>();
-  private readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
-  private workers = false;
 
   constructor(opts: ControllerOptions) {
+    const observer = opts.observer;
+    super({
+      concurrency: opts.concurrency ?? 4,
+      hooks: {
+        onDepth: (d) => observer?.queueDepth(d),
+        onAdd: () => observer?.queueAdded(),
+        onDone: (_k, result, seconds) => observer?.reconciled(result, seconds),
+        onError: (key, err) =>
+          opts.log.warn(
+            { webui: key, err: err instanceof Error ? err.message : String(err) },
+            'reconcile failed; retrying with backoff',
+          ),
+      },
+    });
     this.opts = opts;
     const api = opts.api ?? kubeApi(opts.client, opts.reportingInstance ?? 'webui-operator');
     this.reconciler = new Reconciler({
@@ -86,24 +84,6 @@ export class WebUIController {
       defaultImage: opts.defaultImage,
       log: opts.log,
       ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
-    });
-    const observer = opts.observer;
-    this.queue = new WorkQueue({
-      concurrency: opts.concurrency ?? 4,
-      handler: (key) => {
-        const [ns, name] = key.split('/') as [string, string];
-        return this.reconciler.reconcile(ns, name);
-      },
-      hooks: {
-        onDepth: (d) => observer?.queueDepth(d),
-        onAdd: () => observer?.queueAdded(),
-        onDone: (_k, result, seconds) => observer?.reconciled(result, seconds),
-        onError: (key, err) =>
-          opts.log.warn(
-            { webui: key, err: err instanceof Error ? err.message : String(err) },
-            'reconcile failed; retrying with backoff',
-          ),
-      },
     });
     const scopes = opts.namespaces.length > 0 ? opts.namespaces : [undefined];
     for (const kind of WATCHED) {
@@ -133,7 +113,7 @@ export class WebUIController {
       watchAccept: CONTENT_TYPE.metadata,
       watch: this.opts.client.watch,
       list: async ({ limit, continue: cont }) =>
-        page(
+        listPage(
           await this.opts.client.get<ListResult>(
             collectionPath('Secret', ns),
             { limit, continue: cont, labelSelector },
@@ -174,7 +154,7 @@ export class WebUIController {
       ...(labelSelector ? { labelSelector } : {}),
       watch: this.opts.client.watch,
       list: async ({ limit, continue: cont }) =>
-        page(
+        listPage(
           await this.opts.client.get<ListResult>(collectionPath(kind, ns), {
             limit,
             continue: cont,
@@ -223,60 +203,12 @@ export class WebUIController {
     };
   }
 
-  private all(): Informer<KubernetesObject>[] {
+  protected handle(key: string) {
+    const [ns, name] = key.split('/') as [string, string];
+    return this.reconciler.reconcile(ns, name);
+  }
+
+  protected caches(): Informer<KubernetesObject>[] {
     return [...this.informers.values()].flat();
-  }
-
-  startInformers(): void {
-    for (const i of this.all()) i.start();
-  }
-
-  hasSynced(): boolean {
-    return this.all().every((i) => i.hasSynced());
-  }
-
-  /** Starts the workers once every cache has synced (reconciling from a partial cache would recreate objects). */
-  startWorkers(): void {
-    if (this.workers) return;
-    this.workers = true;
-    const begin = () => {
-      if (!this.workers) return;
-      if (this.hasSynced()) this.queue.start();
-      else setTimeout(begin, 50).unref();
-    };
-    begin();
-  }
-
-  workersRunning(): boolean {
-    return this.workers && this.hasSynced();
-  }
-
-  async drain(deadlineMs = 20_000): Promise<void> {
-    this.workers = false;
-    await this.queue.shutdown(deadlineMs);
-  }
-
-  async stopInformers(): Promise<void> {
-    await Promise.all(this.all().map((i) => i.stop()));
-  }
-
-  watchSilenceMs(): Record<string, number> {
-    return Object.fromEntries(this.all().map((i) => [i.resource, i.silenceMs()]));
-  }
-
-  /** Starts everything (single replica, no leader election). */
-  start(): void {
-    this.startInformers();
-    this.startWorkers();
-  }
-
-  async stop(): Promise<void> {
-    await this.drain();
-    await this.stopInformers();
-  }
-
-  /** For tests: resolves when no reconcile is waiting or running. */
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
   }
 }
