@@ -39,6 +39,49 @@ describe('parseSettings', () => {
     });
   });
 
+  it('reads the WebUI seed as [namespace/]name, the namespace defaulting to POD_NAMESPACE', () => {
+    expect(parseSettings([], {}, defaults)).not.toHaveProperty('webuiSeed');
+    expect(parseSettings([], { WEBUI_SEED_CONFIGMAP: ' ' }, defaults)).not.toHaveProperty('webuiSeed');
+    expect(
+      parseSettings(
+        [],
+        { WEBUI_SEED_CONFIGMAP: 'wo-webui-operator-webui-chat', POD_NAMESPACE: 'ops' },
+        defaults,
+      ),
+    ).toMatchObject({ webuiSeed: { namespace: 'ops', name: 'wo-webui-operator-webui-chat' } });
+    expect(
+      parseSettings(
+        ['--webui-seed-configmap', 'team-a/seed'],
+        { WATCH_NAMESPACES: 'team-a,team-b' },
+        defaults,
+      ),
+    ).toMatchObject({ webuiSeed: { namespace: 'team-a', name: 'seed' } });
+  });
+
+  it('refuses a seed it cannot place or whose WebUI it would not watch, in one line', () => {
+    const refuse = (env: Record<string, string>) => () => parseSettings([], env, defaults);
+    expect(refuse({ WEBUI_SEED_CONFIGMAP: 'seed' })).toThrow(
+      /^--webui-seed-configmap \(WEBUI_SEED_CONFIGMAP\): "seed" names no namespace and POD_NAMESPACE is not set; give namespace\/name$/,
+    );
+    expect(refuse({ WEBUI_SEED_CONFIGMAP: 'a/b/c' })).toThrow(/expected a ConfigMap name or namespace\/name/);
+    expect(refuse({ WEBUI_SEED_CONFIGMAP: 'Seed', POD_NAMESPACE: 'ops' })).toThrow(/got "Seed"/);
+    expect(refuse({ WEBUI_SEED_CONFIGMAP: 'Ops/seed' })).toThrow(/"Ops" is not a namespace name/);
+    expect(refuse({ WEBUI_SEED_CONFIGMAP: 'seed', POD_NAMESPACE: 'ops', WATCH_NAMESPACES: 'a,b' })).toThrow(
+      /the seed's namespace "ops" is not watched \(--namespaces \(WATCH_NAMESPACES\) is a,b\)/,
+    );
+    for (const env of [
+      { WEBUI_SEED_CONFIGMAP: 'a/b/c' },
+      { WEBUI_SEED_CONFIGMAP: 'x', POD_NAMESPACE: 'o', WATCH_NAMESPACES: 'a' },
+    ]) {
+      try {
+        parseSettings([], env, defaults);
+      } catch (e) {
+        expect(e).toBeInstanceOf(SettingError);
+        expect((e as Error).message).not.toContain('\n');
+      }
+    }
+  });
+
   it('refuses bad values with one line naming the flag and env variable', () => {
     expect(() => parseSettings(['--namespaces', 'Team_A'], {}, defaults)).toThrow(
       /^--namespaces \(WATCH_NAMESPACES\): "Team_A" is not a namespace name/,

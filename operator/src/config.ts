@@ -24,6 +24,8 @@ export interface OperatorSettings {
   /** How often every WebUI is re-checked (Ollama reachability; a safety net for missed events). */
   resyncSeconds: number;
   requestTimeoutSeconds: number;
+  /** A ConfigMap holding one WebUI manifest to apply (operator/src/seed/); undefined: none. */
+  webuiSeed?: { namespace: string; name: string };
 }
 
 /** ghcr.io/webui-operator/webui:<version>, from package.json (the one source for images). */
@@ -49,6 +51,7 @@ const SETTINGS = {
   concurrency: { flag: 'concurrency', env: 'RECONCILE_CONCURRENCY' },
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS' },
   requestTimeoutSeconds: { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS' },
+  webuiSeed: { flag: 'webui-seed-configmap', env: 'WEBUI_SEED_CONFIGMAP' },
 } as const;
 
 export const USAGE = `Usage: webui-operator [flags]   (each flag also reads the env variable shown)
@@ -62,6 +65,7 @@ export const USAGE = `Usage: webui-operator [flags]   (each flag also reads the 
   --concurrency N             RECONCILE_CONCURRENCY      WebUIs reconciled in parallel (default 4)
   --resync-seconds N          RESYNC_SECONDS             re-check every WebUI this often (default 60)
   --request-timeout-seconds N REQUEST_TIMEOUT_SECONDS    API request timeout (default 30)
+  --webui-seed-configmap NAME WEBUI_SEED_CONFIGMAP       apply the WebUI in this [namespace/]ConfigMap (default none)
   KUBECONFIG selects the cluster; in a pod the service account is used.`;
 
 type Name = keyof typeof SETTINGS;
@@ -69,6 +73,10 @@ type Name = keyof typeof SETTINGS;
 function label(n: Name): string {
   return `--${SETTINGS[n].flag} (${SETTINGS[n].env})`;
 }
+
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS-1123 subdomain, what ConfigMap names must be. */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 function int(n: Name, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
@@ -110,7 +118,7 @@ export function parseSettings(
           .map((s) => s.trim())
           .filter((s) => s !== '');
   for (const ns of namespaces) {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) {
+    if (!NAMESPACE_NAME.test(ns) || ns.length > 63) {
       throw new SettingError(
         `${label('namespaces')}: "${ns}" is not a namespace name; give a comma list such as team-a,team-b`,
       );
@@ -136,6 +144,8 @@ export function parseSettings(
     );
   }
 
+  const webuiSeed = parseSeed(get('webuiSeed'), env.POD_NAMESPACE, namespaces);
+
   return {
     namespaces,
     defaultImage: image,
@@ -147,5 +157,40 @@ export function parseSettings(
     concurrency: int('concurrency', get('concurrency') ?? '4', 1, 64),
     resyncSeconds: int('resyncSeconds', get('resyncSeconds') ?? '60', 5, 86400),
     requestTimeoutSeconds: int('requestTimeoutSeconds', get('requestTimeoutSeconds') ?? '30', 1, 600),
+    ...(webuiSeed ? { webuiSeed } : {}),
   };
+}
+
+/**
+ * `[namespace/]name` of the seed ConfigMap. Its WebUI is made in the seed's namespace, which must
+ * be watched: otherwise the operator would create a WebUI it then never reconciles.
+ */
+function parseSeed(
+  raw: string | undefined,
+  podNamespace: string | undefined,
+  watched: readonly string[],
+): { namespace: string; name: string } | undefined {
+  const value = (raw ?? '').trim();
+  if (value === '') return undefined;
+  const parts = value.split('/');
+  const [namespace, name] = parts.length === 2 ? parts : [podNamespace, parts[0]];
+  if (parts.length > 2 || !name || !OBJECT_NAME.test(name) || name.length > 253) {
+    throw new SettingError(
+      `${label('webuiSeed')}: expected a ConfigMap name or namespace/name such as webui-system/webui-operator-webui-chat, got "${value}"`,
+    );
+  }
+  if (namespace === undefined || namespace === '') {
+    throw new SettingError(
+      `${label('webuiSeed')}: "${value}" names no namespace and POD_NAMESPACE is not set; give namespace/name`,
+    );
+  }
+  if (!NAMESPACE_NAME.test(namespace) || namespace.length > 63) {
+    throw new SettingError(`${label('webuiSeed')}: "${namespace}" is not a namespace name`);
+  }
+  if (watched.length > 0 && !watched.includes(namespace)) {
+    throw new SettingError(
+      `${label('webuiSeed')}: the seed's namespace "${namespace}" is not watched (${label('namespaces')} is ${watched.join(',')}), so its WebUI would never be reconciled; watch it too`,
+    );
+  }
+  return { namespace, name };
 }

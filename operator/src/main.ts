@@ -1,4 +1,7 @@
-/** Assembles the operator process: settings → kubeconfig → controller → lifecycle (HTTP, leader election, signals). */
+/**
+ * Assembles the operator process: settings → kubeconfig → controller (and the WebUI seed's applier,
+ * when a seed is set) → lifecycle (HTTP, leader election, signals).
+ */
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type { OperatorSettings } from './config.ts';
@@ -7,7 +10,9 @@ import { loadKubeConnection } from './kube/kubeconfig.ts';
 import { KubeClient } from './kube/rest.ts';
 import { defaultIdentity, kubeLeaseStore, LeaderElector } from './runtime/leader-election.ts';
 import { runOperatorLifecycle } from './runtime/lifecycle.ts';
+import { managedGroup } from './runtime/managed-group.ts';
 import { createOperatorMetrics } from './runtime/metrics.ts';
+import { SeedApplier } from './seed/seed-applier.ts';
 
 /** Inactivity limit of one watch connection; bookmarks arrive well within it. */
 export const WATCH_IDLE_MS = 90_000;
@@ -31,6 +36,16 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
     resyncMs: settings.resyncSeconds * 1000,
     reportingInstance: process.env.POD_NAME ?? hostname(),
   });
+  const seed = settings.webuiSeed
+    ? new SeedApplier({
+        client,
+        ...settings.webuiSeed,
+        log,
+        observer,
+        reportingInstance: process.env.POD_NAME ?? hostname(),
+        resyncMs: settings.resyncSeconds * 1000,
+      })
+    : undefined;
   const elector = settings.leaderElection
     ? new LeaderElector({
         store: kubeLeaseStore(client, settings.leaderElectionNamespace, settings.leaderElectionId),
@@ -45,11 +60,13 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
       namespaces: settings.namespaces.length > 0 ? settings.namespaces : 'all',
       defaultImage: settings.defaultImage,
       leaderElection: settings.leaderElection,
+      webuiSeed: settings.webuiSeed ? `${settings.webuiSeed.namespace}/${settings.webuiSeed.name}` : 'none',
     },
     'starting webui-operator',
   );
   await runOperatorLifecycle({
-    controller,
+    // The seed's WebUI is written by the leader only, like every other write.
+    controller: seed ? managedGroup([controller, seed]) : controller,
     metrics,
     ...(elector ? { elector } : {}),
     httpPort: settings.httpPort,
