@@ -1,9 +1,10 @@
 // RBAC proven, not assumed: the chart is installed into a real API server (RBAC on), and the real operator
 // process runs with a token of the chart's ServiceAccount and the settings from the chart's ConfigMap.
-// It must reconcile a WebUI fully (children, status, Events) in cluster scope and in namespace scope, and
-// it must NOT converge when the chart's Role loses the permission to write Secrets or delete Ingresses.
+// It must reconcile a WebUI fully (children, status, Events) in cluster scope and in namespace scope,
+// apply the WebUI of the chart's seed (webui.create) with the seed Role's by-name permissions, and it
+// must NOT converge when the chart's Role loses the permission to write Secrets or delete Ingresses.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,11 +21,9 @@ import { stringify } from 'yaml';
 import { CONDITION_TYPES } from '../../operator/src/api/v1alpha1/webui.ts';
 import { readAuditLog } from '../harness/audit.ts';
 import { type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
-import { sleep } from '../harness/probe.ts';
-import { type ManagedProcess, startProcess } from '../harness/process-group.ts';
 import { CHART_DIR, freePort, type HelmRunner, helmRunner, parseManifests } from './helm.ts';
+import { type ChartOperator, chartNames, runChartOperator, waitFor } from './operator-process.ts';
 
-const OPERATOR_BIN = join(CHART_DIR, '../../operator/bin/webui-operator.ts');
 const WEBUI = { group: 'webui.dev', version: 'v1alpha1', plural: 'webuis' };
 
 interface Condition {
@@ -34,7 +33,7 @@ interface Condition {
   message?: string;
 }
 interface WebUIObject {
-  metadata: { generation?: number; uid?: string };
+  metadata: { generation?: number; uid?: string; ownerReferences?: { kind: string; name: string }[] };
   status?: { observedGeneration?: number; conditions?: Condition[] };
 }
 
@@ -78,62 +77,11 @@ afterAll(async () => {
 /** helm install of the chart; returns the ServiceAccount and ConfigMap names it created. */
 async function install(release: string, namespace: string, args: string[]) {
   await h.helmOk(['install', release, CHART_DIR, '-n', namespace, '--create-namespace', ...args]);
-  return { serviceAccount: `${release}-webui-operator`, configMap: `${release}-webui-operator-config` };
+  return chartNames(release);
 }
 
-/** The operator process, configured like the chart's pod: the chart's ConfigMap as env, the SA's token. */
-async function runOperator(
-  name: string,
-  namespace: string,
-  chart: { serviceAccount: string; configMap: string },
-) {
-  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
-  const token = await core.createNamespacedServiceAccountToken({
-    name: chart.serviceAccount,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const kubeconfig = join(work, `${name}.kubeconfig`);
-  writeFileSync(kubeconfig, cp.kubeconfigYamlForToken(token.status?.token ?? ''), { mode: 0o600 });
-  const config = await core.readNamespacedConfigMap({ name: chart.configMap, namespace });
-  const httpPort = await freePort();
-  const logPath = join(work, `${name}.log`);
-  const proc = startProcess(`operator-${name}`, process.execPath, [OPERATOR_BIN], {
-    logPath,
-    env: {
-      PATH: process.env.PATH,
-      ...config.data,
-      // What the Deployment adds: the downward API, and the port (a free one here, not the chart's 8080).
-      POD_NAME: `${name}-pod`,
-      POD_NAMESPACE: namespace,
-      HTTP_PORT: String(httpPort),
-      KUBECONFIG: kubeconfig,
-    },
-  });
-  return { proc, logPath, httpPort, log: () => readFileSync(logPath, 'utf8') };
-}
-
-async function waitFor<T>(
-  what: string,
-  proc: ManagedProcess,
-  logPath: string,
-  fn: () => Promise<T | undefined>,
-) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitInfo)
-      throw new Error(
-        `operator exited (${JSON.stringify(proc.exitInfo)}) while waiting for ${what}:\n${readFileSync(logPath, 'utf8').slice(-3000)}`,
-      );
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}; operator log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`,
-      );
-    await sleep(250);
-  }
-}
+const runOperator = (name: string, namespace: string, chart: ReturnType<typeof chartNames>) =>
+  runChartOperator(cp, work, name, namespace, chart);
 
 async function createWebUI(namespace: string, name: string): Promise<void> {
   await cp.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
@@ -225,24 +173,24 @@ async function eventReasons(namespace: string, name: string): Promise<string[]> 
 }
 
 /** Waits for the status the operator writes for the current generation; returns it. */
-async function statusWritten(op: Awaited<ReturnType<typeof runOperator>>, namespace: string, name: string) {
-  return waitFor(`status of ${namespace}/${name}`, op.proc, op.logPath, async () => {
+async function statusWritten(op: ChartOperator, namespace: string, name: string) {
+  return waitFor(`status of ${namespace}/${name}`, op, async () => {
     const w = await readWebUI(namespace, name);
     const ready = w.status?.conditions?.find((c) => c.type === 'Ready');
     return w.status?.observedGeneration === w.metadata.generation && ready ? w : undefined;
   });
 }
 
-async function proveConverges(op: Awaited<ReturnType<typeof runOperator>>, namespace: string, name: string) {
+async function proveConverges(op: ChartOperator, namespace: string, name: string) {
   await createWebUI(namespace, name);
-  await waitFor(`children of ${namespace}/${name}`, op.proc, op.logPath, async () =>
+  await waitFor(`children of ${namespace}/${name}`, op, async () =>
     (await missingChildren(namespace, name)).length === 0 ? true : undefined,
   );
   const w = await statusWritten(op, namespace, name);
   const types = (w.status?.conditions ?? []).map((c) => c.type).sort();
   expect(types).toEqual([...CONDITION_TYPES].sort());
   expect(w.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
-  const reasons = await waitFor(`events of ${namespace}/${name}`, op.proc, op.logPath, async () => {
+  const reasons = await waitFor(`events of ${namespace}/${name}`, op, async () => {
     const r = await eventReasons(namespace, name);
     return r.includes('Created') ? r : undefined;
   });
@@ -275,19 +223,47 @@ async function used(username: string): Promise<Set<string>> {
   return out;
 }
 
+/** A second release, in namespace scope, next to the first one's CRD. */
+const NAMESPACED = ['--set', 'crds.install=false', '--set', 'scope=namespace'];
+
+/** webui.create: the chart's seed, whose WebUI the operator applies with the seed Role's permissions. */
+const SEEDED = 'seeded';
+const SEED_VALUES = [
+  '--set',
+  'webui.create=true',
+  '--set',
+  `webui.name=${SEEDED}`,
+  '--set',
+  'webui.spec.ollama.baseUrl=http://ollama.invalid:11434',
+];
+
+/** The seed's WebUI, applied by the operator from the chart's seed, then reconciled like any other. */
+async function proveSeeded(op: ChartOperator, namespace: string, release: string) {
+  const w = await statusWritten(op, namespace, SEEDED);
+  expect(w.metadata.ownerReferences).toEqual([
+    expect.objectContaining({ kind: 'ConfigMap', name: `${release}-webui-operator-webui-${SEEDED}` }),
+  ]);
+  await waitFor(`children of ${namespace}/${SEEDED}`, op, async () => {
+    const missing = await missingChildren(namespace, SEEDED);
+    // No spec.ingress in the seed: every other child.
+    return missing.length === 1 && missing[0] === `Ingress ${SEEDED}` ? true : undefined;
+  });
+}
+
 describe('the operator with the chart’s RBAC, against a real API server', () => {
-  it('cluster scope: reconciles a WebUI in another namespace fully', async () => {
-    const chart = await install('wo', 'webui-system', []);
+  it('cluster scope: reconciles a WebUI in another namespace fully, and applies the seed', async () => {
+    const chart = await install('wo', 'webui-system', SEED_VALUES);
     await h.kubectl(['create', 'namespace', 'team-a']);
     const op = await runOperator('cluster', 'webui-system', chart);
     try {
       await proveConverges(op, 'team-a', 'chat');
+      await proveSeeded(op, 'webui-system', 'wo');
       // spec.ingress off: the operator deletes its Ingress (delete on ingresses, uid precondition).
       await turnIngressOff('team-a', 'chat');
-      await waitFor('the Ingress deleted', op.proc, op.logPath, async () =>
+      await waitFor('the Ingress deleted', op, async () =>
         (await ingressExists('team-a', 'chat')) ? undefined : true,
       );
-      await waitFor('a Deleted event', op.proc, op.logPath, async () =>
+      await waitFor('a Deleted event', op, async () =>
         (await eventReasons('team-a', 'chat')).includes('Deleted') ? true : undefined,
       );
       const after = await statusWritten(op, 'team-a', 'chat');
@@ -316,7 +292,7 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
       // Nothing more: every verb the chart grants was used by this run (and, as no request was
       // forbidden, everything used was granted). A Lease renewal is an update: wait for the first one.
       const user = 'system:serviceaccount:webui-system:wo-webui-operator';
-      const uses = await waitFor('a Lease renewal', op.proc, op.logPath, async () => {
+      const uses = await waitFor('a Lease renewal', op, async () => {
         const u = await used(user);
         return u.has('coordination.k8s.io/leases update') ? u : undefined;
       });
@@ -329,35 +305,66 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
             namespace: 'webui-system',
           })
         ).rules ?? []),
+        ...((
+          await rbac.readNamespacedRole({ name: 'wo-webui-operator-webui-seed', namespace: 'webui-system' })
+        ).rules ?? []),
       ];
       const unused = [...granted(rules)].filter((g) => !uses.has(g));
       expect(unused, 'granted but never used by the operator').toEqual([]);
       const ungranted = [...uses].filter((u) => !granted(rules).has(u));
       expect(ungranted, 'used but not granted').toEqual([]);
+
+      // The seed Role's resourceNames bite: the operator's token reads its one seed ConfigMap (list
+      // with the metadata.name field selector) and its one WebUI, and nothing else by those rules.
+      const as = cp.kubeConfigForToken(op.token);
+      const asCore = as.makeApiClient(CoreV1Api);
+      const seed = `wo-webui-operator-webui-${SEEDED}`;
+      const one = await asCore.listNamespacedConfigMap({
+        namespace: 'webui-system',
+        fieldSelector: `metadata.name=${seed}`,
+      });
+      expect(one.items.map((c) => c.metadata?.name)).toEqual([seed]);
+      await expect(asCore.listNamespacedConfigMap({ namespace: 'webui-system' })).rejects.toThrow(
+        /403|forbidden/i,
+      );
+      await expect(
+        asCore.listNamespacedConfigMap({
+          namespace: 'webui-system',
+          fieldSelector: 'metadata.name=wo-webui-operator-config',
+        }),
+      ).rejects.toThrow(/403|forbidden/i);
+      const asCustom = as.makeApiClient(CustomObjectsApi);
+      await asCustom.getNamespacedCustomObject({ ...WEBUI, namespace: 'webui-system', name: SEEDED });
+      await expect(
+        asCustom.getNamespacedCustomObject({ ...WEBUI, namespace: 'team-a', name: 'chat' }),
+      ).rejects.toThrow(/403|forbidden/i);
+      await expect(
+        asCustom.createNamespacedCustomObject({
+          ...WEBUI,
+          namespace: 'webui-system',
+          body: { apiVersion: 'webui.dev/v1alpha1', kind: 'WebUI', metadata: { name: 'other' }, spec: {} },
+        }),
+      ).rejects.toThrow(/403|forbidden/i);
     } finally {
       await op.proc.stop();
     }
   });
 
-  it('namespace scope: reconciles a WebUI in its own namespace with only a Role', async () => {
-    const chart = await install('ns', 'team-b', ['--set', 'crds.install=false', '--set', 'scope=namespace']);
+  it('namespace scope: reconciles a WebUI in its own namespace, and the seed, with only Roles', async () => {
+    const chart = await install('ns', 'team-b', [...NAMESPACED, ...SEED_VALUES]);
     const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     await expect(rbac.readClusterRole({ name: 'ns-webui-operator' })).rejects.toThrow();
     const op = await runOperator('namespaced', 'team-b', chart);
     try {
       await proveConverges(op, 'team-b', 'chat');
+      await proveSeeded(op, 'team-b', 'ns');
     } finally {
       await op.proc.stop();
     }
   });
 
   it('fails to converge when the Role loses create/patch on secrets or delete on ingresses', async () => {
-    const chart = await install('broken', 'team-c', [
-      '--set',
-      'crds.install=false',
-      '--set',
-      'scope=namespace',
-    ]);
+    const chart = await install('broken', 'team-c', NAMESPACED);
     const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     const role = await rbac.readNamespacedRole({ name: 'broken-webui-operator', namespace: 'team-c' });
     const rules: V1PolicyRule[] = (role.rules ?? []).map((r) =>
@@ -377,7 +384,7 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
     const op = await runOperator('broken', 'team-c', chart);
     try {
       await createWebUI('team-c', 'chat');
-      const w = await waitFor('a Degraded status', op.proc, op.logPath, async () => {
+      const w = await waitFor('a Degraded status', op, async () => {
         const cur = await readWebUI('team-c', 'chat');
         const degraded = cur.status?.conditions?.find((c) => c.type === 'Degraded');
         return degraded?.status === 'True' ? degraded : undefined;
@@ -389,11 +396,11 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
       expect(await eventReasons('team-c', 'chat')).toContain('ApplyFailed');
 
       // Without delete on ingresses, turning spec.ingress off leaves the Ingress and says why.
-      await waitFor('the Ingress', op.proc, op.logPath, async () =>
+      await waitFor('the Ingress', op, async () =>
         (await ingressExists('team-c', 'chat')) ? true : undefined,
       );
       await turnIngressOff('team-c', 'chat');
-      const d = await waitFor('a Degraded delete failure', op.proc, op.logPath, async () => {
+      const d = await waitFor('a Degraded delete failure', op, async () => {
         const cur = await readWebUI('team-c', 'chat');
         const degraded = cur.status?.conditions?.find((c) => c.type === 'Degraded');
         return cur.status?.observedGeneration === cur.metadata.generation &&

@@ -127,3 +127,39 @@ without the secrets rule or delete on ingresses.
   resources: ["events"]
   verbs: ["create"]
 {{- end -}}
+
+{{/*
+The seed ConfigMap that holds the chart's WebUI (templates/webui-seed.yaml). The WebUI's name is part
+of it: renaming the WebUI renders a new seed, Helm deletes the old one, and the garbage collector the
+old WebUI with it, as when Helm deleted a renamed WebUI itself.
+*/}}
+{{- define "webui-operator.seedName" -}}
+{{- printf "%s-webui-%s" (include "webui-operator.fullname" .) .Values.webui.name -}}
+{{- end -}}
+
+{{/*
+The WebUI manifest in the seed, as JSON. The labels are the chart's, but managed-by names the operator,
+which applies the WebUI; app.kubernetes.io/instance also lets the operator adopt a WebUI that an earlier
+version of this chart created for the same release.
+*/}}
+{{- define "webui-operator.seedWebui" -}}
+{{- $labels := omit (include "webui-operator.baseLabels" . | fromYaml) "app.kubernetes.io/managed-by" -}}
+{{- $_ := set $labels "app.kubernetes.io/managed-by" "webui-operator" -}}
+{{- $_ = set $labels "app.kubernetes.io/component" "webui" -}}
+{{- $metadata := dict "name" .Values.webui.name "namespace" .Release.Namespace "labels" $labels -}}
+{{- with .Values.webui.annotations }}
+{{- $_ = set $metadata "annotations" . -}}
+{{- end }}
+{{- dict "apiVersion" "webui.dev/v1alpha1" "kind" "WebUI" "metadata" $metadata "spec" .Values.webui.spec | toPrettyJson -}}
+{{- end -}}
+
+{{/*
+Fails rendering when the seed's WebUI would land in a namespace the operator does not watch: the
+operator would create it and then never reconcile it.
+*/}}
+{{- define "webui-operator.seedWatched" -}}
+{{- $watched := include "webui-operator.watchNamespaces" . | fromJsonArray -}}
+{{- if and $watched (not (has .Release.Namespace $watched)) -}}
+{{- fail (printf "ERROR: webui.create makes the WebUI in the release namespace %s, which the operator does not watch (watchNamespaces: %s); add %s to watchNamespaces" .Release.Namespace (join "," $watched) .Release.Namespace) -}}
+{{- end -}}
+{{- end -}}
