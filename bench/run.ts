@@ -3,6 +3,7 @@
 //
 //   node bench/run.ts                         # everything (about 20 minutes)
 //   node bench/run.ts --only proxy,frontend   # a subset; other sections keep their last figures
+//   node bench/run.ts --only cluster          # the real one-node cluster (root; make dev-images first)
 //   node bench/run.ts --steady-seconds 60     # shorter steady-state window for the operator bench
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { formatClusterBench, runClusterBench } from './cluster.ts';
 import { formatFrontendBench, measureFrontend } from './frontend.ts';
 import { type OperatorScaleResult, runOperatorScaleBench } from './operator-scale.ts';
 import { formatProxyBench, runProxyBench } from './proxy.ts';
@@ -23,8 +25,10 @@ function shippedOperatorNodeOptions(): string {
   if (typeof values.nodeOptions !== 'string') throw new Error(`${CHART_VALUES}: nodeOptions is missing`);
   return values.nodeOptions;
 }
-const SECTIONS = ['proxy', 'frontend', 'operator'] as const;
+const SECTIONS = ['proxy', 'frontend', 'operator', 'cluster'] as const;
 type Section = (typeof SECTIONS)[number];
+/** Sections measured by hand (their commands are in their text): kept as they are by every run. */
+type KeptSection = 'images' | 'ci';
 
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -59,14 +63,14 @@ function formatOperatorScale(results: OperatorScaleResult[]): string {
 }
 
 /** Keeps the previous text of a section that was not re-run this time. */
-function previousSection(name: Section): string | undefined {
+function previousSection(name: Section | KeptSection): string | undefined {
   if (!existsSync(OUT)) return undefined;
   const text = readFileSync(OUT, 'utf8');
   const m = new RegExp(`<!-- bench:${name}:start -->\\n([\\s\\S]*?)<!-- bench:${name}:end -->`).exec(text);
   return m?.[1];
 }
 
-const section = (name: Section, body: string) =>
+const section = (name: Section | KeptSection, body: string) =>
   `<!-- bench:${name}:start -->\n${body}<!-- bench:${name}:end -->`;
 
 async function main(): Promise<void> {
@@ -119,6 +123,12 @@ async function main(): Promise<void> {
     bodies.operator = `${stamp}Command: \`node bench/operator-scale.ts --count ${counts.join(',')} --steady-seconds ${steadyWindowSec} --node-options='${nodeOptions}'\` (the bundle the image runs, with the chart's default \`nodeOptions\`)\n\n${formatOperatorScale(results)}\n\n`;
   }
 
+  if (only.has('cluster')) {
+    log('cluster: the one-node cluster, apply to Ready and to the first answer, a rollout, memory');
+    const r = await runClusterBench(log);
+    bodies.cluster = `${stamp}Command: \`make dev-images && node bench/cluster.ts\` (root)\n\n${formatClusterBench(r)}\n\n`;
+  }
+
   const doc = [
     '# Benchmarks',
     '',
@@ -147,6 +157,28 @@ async function main(): Promise<void> {
     'the audit log counting API writes. Targets at 1,000: converged < 60 s, < 200 MB RSS, 0 writes in steady state.',
     '',
     section('operator', bodies.operator ?? previousSection('operator') ?? '_Not measured yet._\n\n'),
+    '',
+    '## Container images (`make images` with Buildah)',
+    '',
+    'The images as `node scripts/build-images.ts --dev-cluster --oci-dir .dev/images` builds them where there',
+    'is no Docker engine and no registry: Buildah, on the local Node base of `scripts/base-image.ts`.',
+    "Uncompressed is the sum of the image's layer tars; the archive is the gzip-compressed OCI archive that",
+    '`ctr -n k8s.io images import` reads. Measured by hand (not by `make bench`).',
+    '',
+    section('images', previousSection('images') ?? '_Not measured yet._\n\n'),
+    '',
+    '## The stack on a real node',
+    '',
+    'The one-node cluster of `make dev-cluster` (test/harness/cluster.ts) with the images above: what a cluster',
+    'admin waits for, and the memory of the whole cluster with one WebUI running.',
+    '',
+    section('cluster', bodies.cluster ?? previousSection('cluster') ?? '_Not measured yet._\n\n'),
+    '',
+    '## CI wall time',
+    '',
+    '`.ci/run` on a fresh clone of main, end to end, including the end-to-end suite. Measured by hand.',
+    '',
+    section('ci', previousSection('ci') ?? '_Not measured yet._\n\n'),
     '',
   ].join('\n');
   writeFileSync(OUT, doc);
