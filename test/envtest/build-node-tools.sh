@@ -6,7 +6,8 @@
 # The versions below are the single place they are pinned; the stamp covers
 # this file, so changing a version rebuilds.
 set -euo pipefail
-cd "$(dirname "$0")"
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+cd "$(dirname "$self")"
 OUT=${OUT:-$(cd ../.. && pwd)/bin}
 mkdir -p "$OUT"
 CONTAINERD_VERSION=v2.4.2
@@ -19,5 +20,5 @@ go install -trimpath -tags no_btrfs \
   "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION" \
   "github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD_VERSION"
 go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
-sha256sum < "$0" | cut -d' ' -f1 > "$OUT/.node-tools.stamp"
+sha256sum < "$self" | cut -d' ' -f1 > "$OUT/.node-tools.stamp"
 echo "built $OUT/containerd ($CONTAINERD_VERSION) and $OUT/coredns ($COREDNS_VERSION)"
