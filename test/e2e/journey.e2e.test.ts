@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { launchChromium } from '../browser/harness.ts';
 import { type Cluster, startCluster } from '../harness/cluster.ts';
 import { devImages } from '../harness/dev-images.ts';
 import { type HostSnapshot, hostSnapshot } from '../harness/node/snapshot.ts';
@@ -184,6 +185,40 @@ describe('a cluster admin on a real node', () => {
     figures['port-forward + chat round trip'] = `${Date.now() - started} ms`;
   });
 
+  it('the page the frontend pod serves works in Chromium: sign in, pick a model, a streamed answer', async () => {
+    const { client, stop } = await frontendClient();
+    const { browser, close } = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+      await page.goto(`${client.baseUrl}/`);
+      await page.getByLabel('Email', { exact: true }).fill(ADMIN.email);
+      await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await waitFor(
+        'the chat screen',
+        async () => (await page.getByRole('heading', { name: 'How can I help you today?' }).count()) === 1,
+      );
+      await page.getByLabel('Model', { exact: true }).selectOption('llama3.2:latest');
+      await page.getByLabel('Message', { exact: true }).fill('Hello from a pod on the dev cluster');
+      await page.getByRole('button', { name: 'Send' }).click();
+      const answer = page.locator('article.assistant').last();
+      await waitFor(
+        'the streamed answer to finish',
+        async () => (await answer.getAttribute('data-status')) === 'done',
+      );
+      const text = await answer.evaluate(
+        (el) => el.querySelector('webui-markdown')?.shadowRoot?.textContent?.trim() ?? '',
+      );
+      expect(text.length).toBeGreaterThan(0);
+      // SCREENSHOTS=1 refreshes the README's picture of the dev cluster (as the browser suite does).
+      if (process.env.SCREENSHOTS === '1')
+        await page.screenshot({ path: join(REPO_ROOT, 'docs', 'screenshots', 'dev-cluster-chat.png') });
+    } finally {
+      await close();
+      stop();
+    }
+  });
+
   it('a spec change rolls the backend exactly once, and the running server enforces it', async () => {
     const backendBefore = replicaSets(kube, NS, 'chat-backend');
     const frontendBefore = replicaSets(kube, NS, 'chat-frontend');
@@ -302,7 +337,7 @@ describe('a cluster admin on a real node', () => {
       `apiVersion: webui.dev/v1alpha1\nkind: WebUI\nmetadata: {name: ${name}, namespace: ${NS}}\nspec:\n  ollama: {baseUrl: "${url}"}\n  persistence: {retainOnDelete: false}\n`;
     kube.kubectl(
       ['apply', '-f', '-'],
-      doc('loop', 'http://localhost:11434') + '---\n' + doc('nowhere', 'http://ollama.ollama.svc:11435'),
+      `${doc('loop', 'http://localhost:11434')}---\n${doc('nowhere', 'http://ollama.ollama.svc:11435')}`,
     );
     const loop = await waitFor('OllamaReachable on loop', () => condition(webui('loop'), 'OllamaReachable'));
     expect(loop).toMatchObject({ status: 'False', reason: 'LoopbackURL' });

@@ -1,7 +1,7 @@
 // What the end-to-end suite does with a cluster, as a cluster admin would: kubectl, helm, waiting for
 // conditions and rollouts, port-forwards, and the WebUI's HTTP API through them.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_BIN, REPO_ROOT } from '../harness/binaries.ts';
@@ -281,37 +281,11 @@ export class WebUiClient {
 }
 
 /**
- * The fake Ollama as a pod behind the Service `ollama` in namespace `ollama`: WebUIs reach it by DNS
- * name (http://ollama.ollama.svc:11434), exactly as examples/webui-basic.yaml points at a real Ollama.
+ * The fake Ollama as a pod behind the Service `ollama` in namespace `ollama`
+ * (examples/dev-cluster-fake-ollama.yaml): WebUIs reach it by DNS name, exactly as
+ * examples/webui-basic.yaml points at a real Ollama.
  */
-export const FAKE_OLLAMA_MANIFEST = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: ollama}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ollama, namespace: ollama}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ollama}}
-  template:
-    metadata: {labels: {app: ollama}}
-    spec:
-      automountServiceAccountToken: false
-      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
-      containers:
-        - name: ollama
-          image: localhost/webui-operator/fake-ollama:dev
-          imagePullPolicy: Never
-          ports: [{containerPort: 11434}]
-          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-          readinessProbe: {httpGet: {path: /api/version, port: 11434}, periodSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: ollama, namespace: ollama}
-spec:
-  selector: {app: ollama}
-  ports: [{port: 11434, targetPort: 11434}]
-`;
+export const FAKE_OLLAMA_MANIFEST = readFileSync(
+  join(REPO_ROOT, 'examples', 'dev-cluster-fake-ollama.yaml'),
+  'utf8',
+);
