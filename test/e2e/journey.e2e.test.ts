@@ -332,6 +332,38 @@ describe('a cluster admin on a real node', () => {
     }
   });
 
+  it('kubectl delete of the WebUI keeps its claim; the re-created WebUI has the same account and chats', async () => {
+    const claimUid = kube.json<KubeObject>(['-n', NS, 'get', 'pvc/chat-data']).metadata.uid;
+    kube.kubectl(['-n', NS, 'delete', 'webui/chat', '--wait=true']);
+    await waitFor(
+      'the WebUI children to be garbage-collected',
+      () =>
+        kube
+          .kubectl([
+            '-n',
+            NS,
+            'get',
+            'deployments,services',
+            '-l',
+            'app.kubernetes.io/instance=chat',
+            '-o',
+            'name',
+          ])
+          .trim() === '',
+    );
+    expect(kube.json<KubeObject>(['-n', NS, 'get', 'pvc/chat-data']).metadata.uid).toBe(claimUid);
+    kube.kubectl(['-n', NS, 'apply', '-f', EXAMPLE]);
+    await readyWebUi();
+    const { client, stop } = await frontendClient();
+    try {
+      const token = await client.signin(ADMIN.email, ADMIN.password);
+      const chats = (await client.call('GET', '/api/v1/chats/', undefined, token)).json as { id: string }[];
+      expect(chats.map((c) => c.id)).toContain(chatId);
+    } finally {
+      stop();
+    }
+  });
+
   it('reports a loopback baseUrl and an unreachable Ollama as probed from the operator pod', async () => {
     const doc = (name: string, url: string) =>
       `apiVersion: webui.dev/v1alpha1\nkind: WebUI\nmetadata: {name: ${name}, namespace: ${NS}}\nspec:\n  ollama: {baseUrl: "${url}"}\n  persistence: {retainOnDelete: false}\n`;
