@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS, type LogLevel } from '../../webui/src/contract/env.ts';
+import { LOG_LEVELS, type LogLevel } from '#contract';
 
 export class SettingError extends Error {
   override name = 'SettingError';

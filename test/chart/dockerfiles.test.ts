@@ -49,9 +49,11 @@ const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 const pkg = JSON.parse(read('package.json')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  /** Subpath imports (`#contract`): aliases for files of this repository. */
+  imports?: Record<string, string>;
 };
 
-/** Every file reachable by relative imports from `entry`, and every package it imports. */
+/** Every file reachable by relative or `#` imports from `entry`, and every package it imports. */
 function importGraph(entry: string): { files: string[]; packages: string[] } {
   const files = new Set<string>();
   const packages = new Set<string>();
@@ -66,7 +68,11 @@ function importGraph(entry: string): { files: string[]; packages: string[] } {
     for (const m of [...src.matchAll(re), ...src.matchAll(dynamic)]) {
       const spec = m[1] ?? '';
       if (spec.startsWith('.')) visit(resolve(dirname(abs), spec));
-      else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
+      else if (spec.startsWith('#')) {
+        const target = pkg.imports?.[spec];
+        if (target === undefined) throw new Error(`${spec} is not in the imports of package.json`);
+        visit(join(REPO_ROOT, target));
+      } else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
         const parts = spec.split('/');
         packages.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? spec));
       }

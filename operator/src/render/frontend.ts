@@ -1,6 +1,6 @@
 /** The frontend Deployment (`webui serve --mode frontend`), forwarding API calls to the backend Service. */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { formatEnv } from '../../../webui/src/contract/env.ts';
+import { formatEnv } from '#contract';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import {
   containerSecurityContext,

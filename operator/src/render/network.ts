@@ -1,6 +1,6 @@
 /** Services and the optional Ingress, plus the URL users reach. */
 import type { V1Ingress, V1Service } from '@kubernetes/client-node';
-import { normalizeBasePath } from '../../../webui/src/contract/env.ts';
+import { normalizeBasePath } from '#contract';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { HTTP_PORT } from './backend.ts';
 import { childMeta, names, selectorLabels } from './meta.ts';
