@@ -1,6 +1,7 @@
 /** The backend Deployment (`webui serve --mode api`) and its environment. */
 import type { V1Deployment, V1EnvVar, V1PodSpec, V1Probe, V1SecurityContext } from '@kubernetes/client-node';
-import { formatEnv, settingByEnv, settings } from '../../../webui/src/contract/env.ts';
+import { formatEnv, type SettingName, type SettingValue, settingByEnv, settings } from '#contract';
+import { BACKEND_ENV, type LiteralSetting, type SecretSetting } from '../api/v1alpha1/backend-env.ts';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { configHash } from './config-hash.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
@@ -24,15 +25,47 @@ export interface RenderContext {
 }
 
 /**
+ * The value of each literal row of BACKEND_ENV for this WebUI but the managed
+ * list (which is computed from these); undefined leaves the variable out.
+ */
+function literalValues(w: WebUI): {
+  [K in Exclude<LiteralSetting, 'managedSettings'>]: SettingValue<K> | undefined;
+} {
+  const spec = w.spec;
+  const timeout = spec.ollama.timeoutSeconds;
+  const token = spec.config.resetToken;
+  return {
+    port: HTTP_PORT,
+    dataDir: DATA_DIR,
+    ollamaBaseUrl: spec.ollama.baseUrl,
+    ollamaBaseUrls: ollamaUrls(w),
+    clientTimeout: timeout === 0 ? null : timeout,
+    enableSignup: spec.auth.enableSignup,
+    defaultUserRole: spec.auth.defaultUserRole,
+    resetConfigOnStart: token !== undefined ? true : undefined,
+    configResetToken: token,
+    forwardedAllowIps: BACKEND_FORWARDED_ALLOW_IPS,
+  };
+}
+
+/** The Secret each secret row of BACKEND_ENV reads; undefined leaves the variable out. */
+function secretRefs(w: WebUI): { [K in SecretSetting]: { name: string; key: string } | undefined } {
+  const db = w.spec.database?.urlSecretRef;
+  return { webuiSecretKey: secretKeyRef(w), databaseUrl: db ? { name: db.name, key: db.key } : undefined };
+}
+
+/**
  * Settings given in the spec are managed: the server takes them from env and
- * refuses API changes (409). That includes runtime settings set through
- * spec.extraEnv (e.g. JWT_EXPIRES_IN): otherwise a value an admin saved in the
- * UI would outrank the spec and a spec change would not take effect.
+ * refuses API changes (409). That is every rendered row an admin could change
+ * at runtime, and runtime settings set through spec.extraEnv (e.g.
+ * JWT_EXPIRES_IN): otherwise a value an admin saved in the UI would outrank
+ * the spec and a spec change would not take effect.
  */
 export function managedSettings(w: WebUI): string[] {
-  const out: string[] = [settings.ollamaBaseUrls.env];
-  if (w.spec.auth.enableSignup !== undefined) out.push(settings.enableSignup.env);
-  if (w.spec.auth.defaultUserRole !== undefined) out.push(settings.defaultUserRole.env);
+  const given: Partial<Record<SettingName, unknown>> = { ...literalValues(w), ...secretRefs(w) };
+  const out = BACKEND_ENV.filter(
+    (r) => given[r.setting] !== undefined && settings[r.setting].persistedKey !== undefined,
+  ).map((r) => settings[r.setting].env);
   for (const e of w.spec.extraEnv ?? []) {
     const k = settingByEnv(e.name);
     if (k !== undefined && settings[k].persistedKey !== undefined && !out.includes(e.name)) out.push(e.name);
@@ -55,38 +88,28 @@ export function ollamaUrls(w: WebUI): string[] {
   return o.baseUrls ?? (o.baseUrl !== undefined ? [o.baseUrl] : []);
 }
 
-/** The backend environment, in a stable order. Literal values go through the env contract's formatters. */
+/**
+ * The backend environment: the rows of BACKEND_ENV in order (literal values
+ * through the env contract's formatters, a `default` row only when
+ * spec.extraEnv does not set it), then spec.extraEnv as given.
+ */
 export function backendEnv(w: WebUI): V1EnvVar[] {
-  const spec = w.spec;
-  const urls = ollamaUrls(w);
-  const literal = formatEnv({
-    port: HTTP_PORT,
-    dataDir: DATA_DIR,
-    ...(spec.ollama.baseUrl !== undefined ? { ollamaBaseUrl: spec.ollama.baseUrl } : {}),
-    ollamaBaseUrls: urls,
-    ...(spec.ollama.timeoutSeconds !== undefined
-      ? { clientTimeout: spec.ollama.timeoutSeconds === 0 ? null : spec.ollama.timeoutSeconds }
-      : {}),
-    ...(spec.auth.enableSignup !== undefined ? { enableSignup: spec.auth.enableSignup } : {}),
-    ...(spec.auth.defaultUserRole !== undefined ? { defaultUserRole: spec.auth.defaultUserRole } : {}),
-    ...(spec.config.resetToken !== undefined
-      ? { resetConfigOnStart: true, configResetToken: spec.config.resetToken }
-      : {}),
-    managedSettings: managedSettings(w),
-    ...(spec.extraEnv?.some((e) => e.name === settings.forwardedAllowIps.env)
-      ? {}
-      : { forwardedAllowIps: BACKEND_FORWARDED_ALLOW_IPS }),
-  });
-  const env: V1EnvVar[] = Object.entries(literal).map(([name, value]) => ({ name, value }));
-  const key = secretKeyRef(w);
-  env.push({
-    name: settings.webuiSecretKey.env,
-    valueFrom: { secretKeyRef: { name: key.name, key: key.key } },
-  });
-  const db = spec.database?.urlSecretRef;
-  if (db)
-    env.push({ name: settings.databaseUrl.env, valueFrom: { secretKeyRef: { name: db.name, key: db.key } } });
-  for (const e of spec.extraEnv ?? []) {
+  const literal = formatEnv({ ...literalValues(w), managedSettings: managedSettings(w) });
+  const refs = secretRefs(w);
+  const extra = new Set((w.spec.extraEnv ?? []).map((e) => e.name));
+  const env: V1EnvVar[] = [];
+  for (const row of BACKEND_ENV) {
+    const name = settings[row.setting].env;
+    if (row.from === 'default' && extra.has(name)) continue;
+    if (row.from === 'secret') {
+      const ref = refs[row.setting];
+      if (ref) env.push({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
+    } else if (row.from !== 'reserved') {
+      const value = literal[name];
+      if (value !== undefined) env.push({ name, value });
+    }
+  }
+  for (const e of w.spec.extraEnv ?? []) {
     env.push({
       name: e.name,
       ...(e.value !== undefined ? { value: e.value } : {}),

@@ -1,7 +1,9 @@
 import type { V1Container, V1Deployment, V1EnvVar, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { readEnv } from '../../../webui/src/contract/env.ts';
-import { defaultSpec, type WebUI, type WebUISpecInput } from '../api/v1alpha1/webui.ts';
+import { readEnv, settings } from '#contract';
+import { fieldDocs, toOpenApi } from '../api/schema.ts';
+import { BACKEND_ENV, OPERATOR_MANAGED_ENV } from '../api/v1alpha1/backend-env.ts';
+import { defaultSpec, type WebUI, type WebUISpecInput, webuiSpecSchema } from '../api/v1alpha1/webui.ts';
 import { backendEnv, type RenderContext, renderBackend } from './backend.ts';
 import { renderFrontend } from './frontend.ts';
 import { renderAll } from './index.ts';
@@ -341,5 +343,72 @@ describe('disruption budgets', () => {
       expect(pdb.spec?.selector?.matchLabels).toEqual(deployment.spec?.selector.matchLabels);
       expect(pdb.metadata?.ownerReferences?.[0]?.uid).toBe('uid-1');
     }
+  });
+});
+
+// Binds the env table (api/v1alpha1/backend-env.ts) to what the operator really does: the names
+// the CRD's CEL rule refuses in spec.extraEnv are exactly what backendEnv renders from typed
+// fields, plus the reserved ones.
+describe('the backend env table', () => {
+  /** Every typed field that renders a variable set, once with baseUrl and once with baseUrls. */
+  const full: WebUISpecInput[] = [
+    { ollama: { baseUrl: 'http://o:11434' } },
+    {
+      ollama: { baseUrls: ['http://a:11434', 'http://b:11434'], timeoutSeconds: 60 },
+      auth: { enableSignup: false, defaultUserRole: 'user', secretKeyRef: { name: 'k' } },
+      config: { resetToken: 'r1' },
+      database: { urlSecretRef: { name: 'pg' } },
+    },
+    {
+      ollama: { baseUrl: 'http://o:11434', timeoutSeconds: 0 },
+      auth: { enableSignup: true, defaultUserRole: 'admin' },
+      config: { resetToken: 'r2' },
+    },
+  ];
+
+  const namesOf = (from: string) =>
+    BACKEND_ENV.filter((r) => r.from === from).map((r) => settings[r.setting].env);
+
+  /** The names in the CRD's rule on spec.extraEnv, parsed back out of the CEL text. */
+  function celRefusedNames(): string[] {
+    const extraEnv = (toOpenApi(webuiSpecSchema).properties as Record<string, Record<string, unknown>>)
+      .extraEnv as { 'x-kubernetes-validations': { rule: string }[] };
+    const rule = extraEnv['x-kubernetes-validations'][0]?.rule ?? '';
+    const list = /e\.name in \[(.*)\]/.exec(rule)?.[1] ?? '';
+    return [...list.matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
+  }
+
+  it('the CEL rule on spec.extraEnv refuses exactly what backendEnv renders from typed fields, and the reserved names', () => {
+    const rendered = new Set<string>();
+    for (const spec of full) for (const e of backendEnv(webui(spec))) rendered.add(e.name);
+    const defaults = namesOf('default');
+    const fromTypedFields = [...rendered].filter((n) => !defaults.includes(n));
+    expect(new Set(celRefusedNames())).toEqual(new Set([...fromTypedFields, ...namesOf('reserved')]));
+    expect(celRefusedNames()).toEqual(OPERATOR_MANAGED_ENV);
+  });
+
+  it('never renders a reserved variable, and renders a default one only when extraEnv does not set it', () => {
+    for (const spec of full) {
+      const names = backendEnv(webui(spec)).map((e) => e.name);
+      for (const n of namesOf('reserved')) expect(names).not.toContain(n);
+      for (const name of namesOf('default')) {
+        const env = backendEnv(webui({ ...spec, extraEnv: [{ name, value: 'x' }] }));
+        expect(env.filter((e) => e.name === name)).toEqual([{ name, value: 'x' }]);
+      }
+    }
+  });
+
+  it('renders the variables in the order of the table, then extraEnv', () => {
+    const env = backendEnv(webui({ ...(full[1] as WebUISpecInput), extraEnv: [{ name: 'A', value: '1' }] }));
+    const order = BACKEND_ENV.map((r) => settings[r.setting].env);
+    const positions = env.slice(0, -1).map((e) => order.indexOf(e.name));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(positions).not.toContain(-1);
+    expect(env.at(-1)).toEqual({ name: 'A', value: '1' });
+  });
+
+  it('names only spec fields that exist', () => {
+    const fields = new Set(fieldDocs(webuiSpecSchema, 'spec').map((d) => d.path));
+    for (const r of BACKEND_ENV) if ('field' in r) expect(fields, r.field).toContain(`spec.${r.field}`);
   });
 });

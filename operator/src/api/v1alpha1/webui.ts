@@ -2,6 +2,7 @@
  * The WebUI API (webui.dev/v1alpha1): the single source of truth for the CRD
  * schema, the generated reference docs and the operator's TypeScript types.
  */
+import { settings, USER_ROLES } from '#contract';
 import {
   type AnySchema,
   applyDefaults,
@@ -15,6 +16,7 @@ import {
   raw,
   string,
 } from '../schema.ts';
+import { OPERATOR_MANAGED_ENV } from './backend-env.ts';
 
 export const GROUP = 'webui.dev';
 export const VERSION = 'v1alpha1';
@@ -23,24 +25,6 @@ export const KIND = 'WebUI';
 export const PLURAL = 'webuis';
 export const SINGULAR = 'webui';
 export const SHORT_NAMES = ['wui'];
-
-/** Env names the operator renders from typed fields; spec.extraEnv may not set them. */
-export const OPERATOR_MANAGED_ENV = [
-  'PORT',
-  'HOST',
-  'DATA_DIR',
-  'DATABASE_URL',
-  'BACKEND_URL',
-  'WEBUI_SECRET_KEY',
-  'OLLAMA_BASE_URL',
-  'OLLAMA_BASE_URLS',
-  'AIOHTTP_CLIENT_TIMEOUT',
-  'ENABLE_SIGNUP',
-  'DEFAULT_USER_ROLE',
-  'RESET_CONFIG_ON_START',
-  'CONFIG_RESET_TOKEN',
-  'WEBUI_MANAGED_SETTINGS',
-] as const;
 
 // http(s)://host[:port][/path], no whitespace. The server strips trailing slashes.
 const HTTP_URL_RULE = "self.matches('^https?://[^/?#\\\\s]+(/[^\\\\s]*)?$')";
@@ -117,17 +101,15 @@ const replicas = (who: string, def: number) =>
 const ollama = object(
   {
     baseUrl: httpUrl(
-      'URL of the Ollama server, e.g. http://ollama.ollama.svc:11434. Sets OLLAMA_BASE_URL. Use a Service DNS name: localhost inside a pod is the pod itself.',
+      `URL of the Ollama server, e.g. http://ollama.ollama.svc:11434. Sets ${settings.ollamaBaseUrl.env}. Use a Service DNS name: localhost inside a pod is the pod itself.`,
     ),
     baseUrls: array(httpUrl('URL of one Ollama server.'), {
-      description:
-        'Several Ollama servers whose models are merged (OLLAMA_BASE_URLS). Mutually exclusive with baseUrl.',
+      description: `Several Ollama servers whose models are merged (${settings.ollamaBaseUrls.env}). Mutually exclusive with baseUrl.`,
       minItems: 1,
       maxItems: 16,
     }),
     timeoutSeconds: integer({
-      description:
-        'Seconds one whole Ollama response may take, streaming included (AIOHTTP_CLIENT_TIMEOUT). 0 means no limit. Unset: the server default (300).',
+      description: `Seconds one whole Ollama response may take, streaming included (${settings.clientTimeout.env}). 0 means no limit. Unset: the server default (${settings.clientTimeout.default}).`,
       minimum: 0,
       maximum: 86400,
       format: 'int32',
@@ -148,16 +130,14 @@ const ollama = object(
 const auth = object(
   {
     enableSignup: boolean({
-      description:
-        'Allow public sign-up (ENABLE_SIGNUP). When set, admins cannot change it in the UI; unset leaves it to the admin settings. The first account can always sign up.',
+      description: `Allow public sign-up (${settings.enableSignup.env}). When set, admins cannot change it in the UI; unset leaves it to the admin settings. The first account can always sign up.`,
     }),
     defaultUserRole: string({
-      description:
-        'Role of accounts created after the first one (DEFAULT_USER_ROLE). When set, admins cannot change it in the UI.',
-      enum: ['pending', 'user', 'admin'],
+      description: `Role of accounts created after the first one (${settings.defaultUserRole.env}). When set, admins cannot change it in the UI.`,
+      enum: USER_ROLES,
     }),
     secretKeyRef: secretKeySelector(
-      'the key that signs session tokens (WEBUI_SECRET_KEY)',
+      `the key that signs session tokens (${settings.webuiSecretKey.env})`,
       'secret-key',
       false,
     ),
@@ -172,8 +152,7 @@ const auth = object(
 const config = object(
   {
     resetToken: string({
-      description:
-        'Changing this to a new value rolls the backend once with RESET_CONFIG_ON_START=true and CONFIG_RESET_TOKEN=<token>: the server deletes every setting saved from the admin UI (users and chats are kept), exactly once per token. status.configReset records completion.',
+      description: `Changing this to a new value rolls the backend once with ${settings.resetConfigOnStart.env}=true and ${settings.configResetToken.env}=<token>: the server deletes every setting saved from the admin UI (users and chats are kept), exactly once per token. status.configReset records completion.`,
       minLength: 1,
       maxLength: 63,
       pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$',
@@ -225,7 +204,7 @@ const persistence = object(
 const database = object(
   {
     urlSecretRef: secretKeySelector(
-      'the Postgres URL (postgres://user:password@host:5432/db), passed as DATABASE_URL',
+      `the Postgres URL (postgres://user:password@host:5432/db), passed as ${settings.databaseUrl.env}`,
       'url',
       true,
     ),
@@ -267,8 +246,7 @@ const ingress = object(
     }),
     className: string({ description: 'IngressClass to use. Unset: the cluster default.', maxLength: 253 }),
     path: string({
-      description:
-        'Path prefix routed to the frontend, e.g. /chat. Not rewritten: the frontend serves the app under it (WEBUI_BASE_PATH), /chat redirects to /chat/, and status.url ends in /chat/.',
+      description: `Path prefix routed to the frontend, e.g. /chat. Not rewritten: the frontend serves the app under it (${settings.basePath.env}), /chat redirects to /chat/, and status.url ends in /chat/.`,
       default: '/',
       pattern: '^(/[A-Za-z0-9._~-]+)*/?$',
       maxLength: 1024,
@@ -371,8 +349,7 @@ export const webuiSpecSchema = object(
     service,
     ingress,
     extraEnv: array(envVar, {
-      description:
-        'Extra environment variables for the backend container, e.g. JWT_EXPIRES_IN. Variables the operator renders from typed fields cannot be set here.',
+      description: `Extra environment variables for the backend container, e.g. ${settings.jwtExpiresIn.env}. Variables the operator renders from typed fields cannot be set here.`,
       maxItems: 64,
       extra: { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
       validations: [
