@@ -3,14 +3,15 @@
  * router maps these to HTTP statuses (502 unreachable, 504 timeout before
  * headers) or, once a stream has started, to a final `{"error": "..."}` line.
  */
+import { settings } from '../../contract/env.ts';
 
 /** Why a timer cut the call; names the env variable so the fix is obvious. */
 export type TimeoutKind = 'total' | 'idle' | 'modelList';
 
 const TIMEOUT_ENV: Record<TimeoutKind, string> = {
-  total: 'AIOHTTP_CLIENT_TIMEOUT',
-  idle: 'AIOHTTP_CLIENT_STREAM_IDLE_TIMEOUT',
-  modelList: 'AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST',
+  total: settings.clientTimeout.env,
+  idle: settings.streamIdleTimeout.env,
+  modelList: settings.modelListTimeout.env,
 };
 
 /**

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { settings } from '../../contract/env.ts';
 import {
   ClientGoneError,
   describeSocketError,
@@ -122,7 +123,7 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
           req.destroy(
             new UpstreamUnreachableError(
               call.baseUrl,
-              `no connection within ${seconds(connectMs)} s (AIOHTTP_CLIENT_CONNECT_TIMEOUT)`,
+              `no connection within ${seconds(connectMs)} s (${settings.connectTimeout.env})`,
             ),
           );
         }, connectMs);
