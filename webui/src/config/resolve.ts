@@ -1,19 +1,6 @@
 import type { SettingName, SettingValue } from '../contract/env.ts';
-import type { SettingSource } from '../server/types.ts';
-
-/**
- * Who wrote a saved value. `admin` is a deliberate change through the API;
- * `system` is an automatic write such as closing signup after the first
- * account. A deliberate env value outranks an automatic write, so
- * `ENABLE_SIGNUP=true` can reopen signup that closed by itself.
- */
-export type SavedOrigin = 'admin' | 'system';
-
-export interface SavedValue {
-  value: unknown;
-  origin: SavedOrigin;
-  updatedAt: number;
-}
+import type { SavedValue } from '../db/config-entries.ts';
+import type { SettingSource } from './runtime-config.ts';
 
 export interface ResolveInput<K extends SettingName> {
   default: SettingValue<K>;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { explicitlySet, readEnv } from '../contract/env.ts';
 import { type Database, openDatabase } from '../db/orm.ts';
-import { HttpError } from '../server/http-error.ts';
 import { tempDir } from '../server/testing/server-process.ts';
+import { ConfigError } from './runtime-config.ts';
 import { ConfigStore } from './store.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -40,26 +40,27 @@ describe('ConfigStore', () => {
     expect(b.explain('defaultUserRole')).toMatchObject({ value: 'admin', source: 'saved' });
   });
 
-  it('refuses to change a managed setting with 409 naming it, but accepts its current value', async () => {
+  it('refuses to change a managed setting (env-owned, 409) naming it, but accepts its current value', async () => {
     const db = await sqlite();
     const s = store(db, { WEBUI_MANAGED_SETTINGS: 'DEFAULT_USER_ROLE', DEFAULT_USER_ROLE: 'user' });
     await s.load();
     await expect(s.set('defaultUserRole', 'user')).resolves.toBeUndefined();
     const err = await s.set('defaultUserRole', 'admin').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).status).toBe(409);
-    expect((err as HttpError).message).toBe(
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).kind).toBe('env-owned');
+    expect((err as ConfigError).message).toBe(
       'DEFAULT_USER_ROLE is managed by the deployment (e.g. the WebUI resource) and cannot be changed here',
     );
   });
 
-  it('rejects invalid values with 400', async () => {
+  it('rejects invalid values (invalid, 400)', async () => {
     const db = await sqlite();
     const s = store(db, {});
     await s.load();
     const err = await s.set('jwtExpiresIn', 'forever').catch((e: unknown) => e);
-    expect((err as HttpError).status).toBe(400);
-    expect((err as HttpError).message).toMatch(/^JWT_EXPIRES_IN: /);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).kind).toBe('invalid');
+    expect((err as ConfigError).message).toMatch(/^JWT_EXPIRES_IN: /);
   });
 
   it('never lets an automatic write replace an admin choice', async () => {

@@ -7,10 +7,14 @@ import {
   settingByEnv,
   settings,
 } from '../contract/env.ts';
-import { readConfigEntries, writeConfigEntry } from '../db/config-entries.ts';
-import { badRequest, conflict } from '../server/http-error.ts';
-import type { RuntimeConfig, SettingSource } from '../server/types.ts';
-import { type Resolved, resolveSetting, type SavedOrigin, type SavedValue } from './resolve.ts';
+import {
+  readConfigEntries,
+  type SavedOrigin,
+  type SavedValue,
+  writeConfigEntry,
+} from '../db/config-entries.ts';
+import { type Resolved, resolveSetting } from './resolve.ts';
+import { ConfigError, type RuntimeConfig, type SettingSource } from './runtime-config.ts';
 
 export interface ConfigStoreOptions {
   env: ResolvedEnv;
@@ -120,27 +124,30 @@ export class ConfigStore implements RuntimeConfig {
   }
 
   /**
-   * Throws the error set() would: 400 for a setting that cannot change at
-   * runtime or an invalid value, 409 for a managed setting or while
-   * ENABLE_PERSISTENT_CONFIG=false. Lets a route check every field before
-   * writing any.
+   * Throws the ConfigError set() would: `invalid` for a setting that cannot
+   * change at runtime or an invalid value, `env-owned` for a managed setting
+   * or while ENABLE_PERSISTENT_CONFIG=false. Lets a route check every field
+   * before writing any.
    */
   assertWritable<K extends SettingName>(key: K, value: SettingValue<K>): void {
     const s = settings[key] as Setting<SettingValue<K>>;
     if (s.persistedKey === undefined) {
-      throw badRequest(
+      throw new ConfigError(
+        'invalid',
         `${s.env} cannot be changed at runtime; set the ${s.env} environment variable instead`,
       );
     }
     validate(s, value);
     if (this.#managed.has(key)) {
-      throw conflict(
+      throw new ConfigError(
+        'env-owned',
         `${s.env} is managed by the deployment (e.g. the WebUI resource) and cannot be changed here`,
       );
     }
     if (!this.persistent) {
-      throw conflict(
-        `${s.env} cannot be changed here because ENABLE_PERSISTENT_CONFIG=false makes the environment authoritative; change the ${s.env} environment variable instead`,
+      throw new ConfigError(
+        'env-owned',
+        `${s.env} cannot be changed here because ${settings.enablePersistentConfig.env}=false makes the environment authoritative; change the ${s.env} environment variable instead`,
       );
     }
   }
@@ -149,7 +156,7 @@ export class ConfigStore implements RuntimeConfig {
    * An admin's change, saved to the database. Setting a managed value (or any
    * value while ENABLE_PERSISTENT_CONFIG=false) to what it already is
    * succeeds without writing, so clients that post a whole settings object
-   * keep working; a real change is refused with 409.
+   * keep working; a real change is refused (ConfigError `env-owned`).
    */
   async set<K extends SettingName>(key: K, value: SettingValue<K>): Promise<void> {
     if ((this.#managed.has(key) || !this.persistent) && same(this.get(key), value)) return;
@@ -182,6 +189,6 @@ function validate<T>(s: Setting<T>, value: T): void {
   try {
     s.parse(s.format(value));
   } catch (e) {
-    throw badRequest(`${s.env}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ConfigError('invalid', `${s.env}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

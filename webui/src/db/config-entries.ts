@@ -1,6 +1,20 @@
 import type { EntityManager } from '@mikro-orm/sql';
-import type { SavedOrigin, SavedValue } from '../config/resolve.ts';
 import { ConfigEntryEntity, ConfigResetEntity } from './entities.ts';
+
+/**
+ * Who wrote a saved value. `admin` is a deliberate change through the API;
+ * `system` is an automatic write such as closing signup after the first
+ * account. A deliberate env value outranks an automatic write, so
+ * `ENABLE_SIGNUP=true` can reopen signup that closed by itself.
+ */
+export type SavedOrigin = 'admin' | 'system';
+
+/** A persisted setting as read back from the database. */
+export interface SavedValue {
+  value: unknown;
+  origin: SavedOrigin;
+  updatedAt: number;
+}
 
 /** Every persisted setting, keyed by its persisted key (e.g. `ui.enable_signup`). */
 export async function readConfigEntries(em: EntityManager): Promise<Map<string, SavedValue>> {

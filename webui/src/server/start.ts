@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { ConfigStore } from '../config/store.ts';
 import { explicitlySet, type ResolvedEnv, type ServeMode } from '../contract/env.ts';
 import type { Database } from '../db/orm.ts';
@@ -12,7 +13,6 @@ import { SessionUserCache } from './auth/session-cache.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Lifecycle, Services } from './services.ts';
 import { frontendStatus } from './static/frontend.ts';
-import type { RuntimeConfig } from './types.ts';
 
 export interface StartOptions {
   mode: ServeMode;

@@ -1,4 +1,7 @@
-import type { SettingName, SettingValue, UserRole } from '../contract/env.ts';
+import type { UserRole } from '../contract/env.ts';
+
+// Kept while the /ollama router split still imports them from here; import from config/ instead.
+export type { RuntimeConfig, SettingSource } from '../config/runtime-config.ts';
 
 /** The signed-in user, as the auth middleware puts it on `ctx.state.user`. */
 export interface SessionUser {
@@ -17,19 +20,4 @@ export interface AppState {
   authError?: string;
   /** Set by the request-id middleware. */
   requestId?: string;
-}
-
-/** Where a setting's effective value came from. */
-export type SettingSource = 'default' | 'env' | 'saved' | 'managed';
-
-/**
- * The runtime view of the settings in webui/src/contract/env.ts: defaults,
- * env, saved values and managed settings resolved with one precedence rule.
- */
-export interface RuntimeConfig {
-  get<K extends SettingName>(key: K): SettingValue<K>;
-  source(key: SettingName): SettingSource;
-  isManaged(key: SettingName): boolean;
-  /** Persists a new value. Throws HttpError 409 when the deployment manages the setting. */
-  set<K extends SettingName>(key: K, value: SettingValue<K>): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
+import type { RuntimeConfig } from '../../config/runtime-config.ts';
 import { type OllamaApiConfig, type SettingName, settings } from '../../contract/env.ts';
 import { badRequest } from '../http-error.ts';
-import type { RuntimeConfig } from '../types.ts';
 import { currentConnections } from './connections.ts';
 import type { configUpdateBody } from './schemas.ts';
 

@@ -1,6 +1,6 @@
+import type { RuntimeConfig } from '../../config/runtime-config.ts';
 import { ollamaUrlsFromEnv } from '../../contract/env.ts';
 import { badRequest } from '../http-error.ts';
-import type { RuntimeConfig } from '../types.ts';
 import { withoutCredentials } from './upstream-errors.ts';
 import type { UpstreamTimeouts } from './upstream-request.ts';
 
