@@ -5,7 +5,6 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { forwardTo } from './forward.ts';
-import { endToEndHeaders } from './hop-by-hop.ts';
 
 interface Seen {
   headers: http.IncomingHttpHeaders;
@@ -163,21 +162,6 @@ describe('forwardTo', () => {
       srv.closeAllConnections();
       await new Promise<void>((r) => srv.close(() => r()));
     }
-  });
-});
-
-describe('endToEndHeaders', () => {
-  it('drops hop-by-hop headers and those named by Connection', () => {
-    expect(
-      endToEndHeaders({
-        connection: 'Upgrade, X-Custom',
-        upgrade: 'websocket',
-        'x-custom': '1',
-        'transfer-encoding': 'chunked',
-        'content-type': 'text/plain',
-        'set-cookie': ['a=1', 'b=2'],
-      }),
-    ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
   });
 });
 

@@ -2,9 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { endToEndHeaders } from '../http/hop-by-hop.ts';
 import { badGateway } from '../http-error.ts';
 import { describeSocketError } from '../ollama/upstream-errors.ts';
-import { endToEndHeaders } from './hop-by-hop.ts';
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, scheduling: 'lifo' }),

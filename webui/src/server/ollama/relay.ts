@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { endToEndHeaders } from '../forward/hop-by-hop.ts';
+import { endToEndHeaders } from '../http/hop-by-hop.ts';
 import { HttpError } from '../http-error.ts';
 import {
   ClientGoneError,
