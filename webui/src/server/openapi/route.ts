@@ -14,10 +14,26 @@ export interface RouteSpec<B extends z.ZodType | undefined> {
   summary: string;
   access: Access;
   body?: B;
-  /** Largest accepted body in bytes (default 1 MiB). */
+  /** Largest accepted body in bytes (default: the body reader's, 1 MiB for API bodies). */
   bodyLimit?: number;
-  /** Status for a body that fails the schema: 422 like Open WebUI, or 400. */
+  /** Status for a body that fails the schema: 422 like Open WebUI, or 400. Overrides the binder's. */
   invalidStatus?: 400 | 422;
+  /** Middleware run after the access guard and before the body is read (e.g. "this API is switched off"). */
+  use?: readonly Middleware<AppState>[];
+}
+
+/** Reads a request body (JSON, within `limit` bytes when given) for the schema to check. */
+export type BodyReader = (ctx: Context, limit?: number) => Promise<unknown>;
+
+export interface BinderOptions {
+  prefix: string;
+  tag: string;
+  /** How bodies are read; by default strictly as JSON of at most 1 MiB (`readJsonBody`). */
+  readBody?: BodyReader;
+  /** Status for a body that fails its schema, unless the route says otherwise (default 422). */
+  invalidStatus?: 400 | 422;
+  /** Mark answers `Cache-Control: no-store` unless the handler set its own (default true). */
+  noStore?: boolean;
 }
 
 export type Handler<B extends z.ZodType | undefined> = (
@@ -32,7 +48,7 @@ const GUARDS: Record<Access, (() => Middleware<AppState>) | undefined> = {
   admin: requireAdmin,
 };
 
-/** `email: Invalid email address; password: Required` */
+/** `email: Invalid email address; password: Required`: the detail of every 400/422 for a bad body. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
@@ -44,29 +60,28 @@ export function describeIssues(error: z.ZodError): string {
  * guard, the body schema and the OpenAPI entry come from one declaration.
  * The handler's return value becomes the JSON body.
  */
-export function routeBinder(
-  router: Router<AppState>,
-  registry: RouteRegistry,
-  opts: { prefix: string; tag: string },
-) {
+export function routeBinder(router: Router<AppState>, registry: RouteRegistry, opts: BinderOptions) {
+  const readBody = opts.readBody ?? readJsonBody;
+  const noStore = opts.noStore ?? true;
   return function route<B extends z.ZodType | undefined = undefined>(
     spec: RouteSpec<B>,
     handler: Handler<B>,
   ): void {
     const guard = GUARDS[spec.access];
+    const invalidStatus = spec.invalidStatus ?? opts.invalidStatus ?? 422;
     const run: Middleware<AppState> = async (ctx) => {
       let body: unknown;
       if (spec.body) {
-        const parsed = spec.body.safeParse(await readJsonBody(ctx, spec.bodyLimit));
-        if (!parsed.success) throw new HttpError(spec.invalidStatus ?? 422, describeIssues(parsed.error));
+        const parsed = spec.body.safeParse(await readBody(ctx, spec.bodyLimit));
+        if (!parsed.success) throw new HttpError(invalidStatus, describeIssues(parsed.error));
         body = parsed.data;
       }
       const result = await handler(ctx, body as Parameters<Handler<B>>[1]);
       if (result !== undefined) ctx.body = result;
       // API answers carry sessions and settings: never cache them.
-      if (!ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
+      if (noStore && !ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
     };
-    const chain = guard ? [guard(), run] : [run];
+    const chain = [...(guard ? [guard()] : []), ...(spec.use ?? []), run];
     router[spec.method](spec.path, ...chain);
     // Record the path as Koa stores it (a prefix plus '/' becomes the bare prefix; both URLs are served).
     const layer = router.stack[router.stack.length - 1];
