@@ -39,3 +39,13 @@ export function upstreamModelName(conn: Connection, name: string): string {
   const prefix = conn.prefixId ? `${conn.prefixId}.` : '';
   return prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }
+
+/** A request body as the chosen connection knows its models: every model field without the prefix. */
+export function bodyForConnection(conn: Connection, body: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body };
+  for (const field of ['model', 'name', 'source', 'destination']) {
+    const v = out[field];
+    if (typeof v === 'string') out[field] = upstreamModelName(conn, v);
+  }
+  return out;
+}

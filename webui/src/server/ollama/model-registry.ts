@@ -20,6 +20,13 @@ export interface UpstreamProblem {
   detail: string;
 }
 
+/** What a failed call to `conn` tells the client: the status it would have got and why. */
+export function upstreamProblem(conn: Connection, reason: unknown): UpstreamProblem {
+  const detail = reason instanceof Error ? reason.message : String(reason);
+  const status = reason instanceof HttpError ? reason.status : 502;
+  return { url_idx: conn.idx, url: withoutCredentials(conn.url), status, detail };
+}
+
 export interface MergedTags {
   models: MergedModel[];
   errors: UpstreamProblem[];
@@ -129,11 +136,12 @@ export class ModelRegistry {
       if (r.status === 'fulfilled') {
         lists.push({ idx: conn.idx, models: (r.value as { models?: unknown } | null)?.models });
       } else {
-        const detail = r.reason instanceof Error ? r.reason.message : String(r.reason);
-        const status = r.reason instanceof HttpError ? r.reason.status : 502;
-        const url = withoutCredentials(conn.url);
-        errors.push({ url_idx: conn.idx, url, status, detail });
-        this.#logger.warn({ url_idx: conn.idx, url, detail }, 'Ollama connection could not be listed');
+        const problem = upstreamProblem(conn, r.reason);
+        errors.push(problem);
+        this.#logger.warn(
+          { url_idx: conn.idx, url: problem.url, detail: problem.detail },
+          'Ollama connection could not be listed',
+        );
       }
     });
     return { models: mergeTags(lists), errors };
