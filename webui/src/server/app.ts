@@ -11,7 +11,7 @@ import { corsFor } from './middleware/cors.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
-import { type RouteDoc, RouteRegistry } from './openapi/registry.ts';
+import { RouteRegistry } from './openapi/registry.ts';
 import { authsRouter } from './routes/auths.ts';
 import { chatsRouter } from './routes/chats.ts';
 import { healthRouter } from './routes/health.ts';
@@ -22,10 +22,8 @@ import { isApiPath, missingFrontendPage, serveFrontend } from './static/frontend
 import type { AppState, SessionUser } from './types.ts';
 
 export interface AppParts {
-  /** The /ollama proxy router (webui/src/server/ollama/router.ts), when available. */
-  ollamaRouter?: Router<AppState>;
-  /** Its routes with their access levels and body schemas, for /openapi.json. */
-  ollamaDocs?: readonly RouteDoc[];
+  /** Builds the /ollama proxy router (webui/src/server/ollama/router.ts), when available. */
+  ollamaRouter?: (registry: RouteRegistry) => Router<AppState>;
   /** In --mode frontend: forwards /api, /ollama, /health* and /openapi.json to BACKEND_URL. */
   forward?: Middleware;
 }
@@ -91,12 +89,7 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
     usersRouter(svc, registry),
     chatsRouter(svc, registry),
   );
-  if (parts.ollamaRouter) {
-    for (const doc of parts.ollamaDocs ?? []) registry.add(doc);
-    // Anything the docs missed still appears (with a generic entry), so nothing is undocumented.
-    registry.addRouter(parts.ollamaRouter, { tag: 'ollama', access: 'verified' });
-    routers.push(parts.ollamaRouter);
-  }
+  if (parts.ollamaRouter) routers.push(parts.ollamaRouter(registry));
   for (const r of routers) app.use(r.routes());
 
   if (svc.mode === 'all') mountStatic(app, svc);

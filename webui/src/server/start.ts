@@ -241,6 +241,6 @@ export async function loadAppParts(
     const { forwardTo } = await import('./forward/forward.ts');
     return { forward: forwardTo(env.backendUrl, logger, env.basePath) };
   }
-  const { createOllamaRouter, ollamaRouteDocs } = await import('./ollama/router.ts');
-  return { ollamaRouter: createOllamaRouter({ config, logger }), ollamaDocs: ollamaRouteDocs };
+  const { createOllamaRouter } = await import('./ollama/router.ts');
+  return { ollamaRouter: (registry) => createOllamaRouter({ config, logger, registry }) };
 }

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../../../../test/fake-ollama/fake-ollama.ts';
+import { compareVersions } from './handlers/model-lists.ts';
 import { mergeTags, normalizeModelName } from './model-registry.ts';
-import { compareVersions } from './router.ts';
 import { captureLogger, MemoryConfig, type ProxyApp, ROLE_HEADER, startProxyApp } from './test-app.ts';
 
 let a: FakeOllama;

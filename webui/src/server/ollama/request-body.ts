@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import type { z } from 'zod';
 import { badRequest, HttpError } from '../http-error.ts';
 
 /** Chat requests carry base64 images; Ollama itself accepts large bodies. */
@@ -29,17 +28,4 @@ export async function readProxyBody(ctx: Context, limit = PROXY_BODY_LIMIT): Pro
   } catch {
     throw badRequest('The request body is not valid JSON');
   }
-}
-
-/** `model: Invalid input: expected string; messages: Required` */
-export function describeZodIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
-    .join('; ');
-}
-
-export async function parseBody<S extends z.ZodType>(ctx: Context, schema: S): Promise<z.output<S>> {
-  const parsed = schema.safeParse(await readProxyBody(ctx));
-  if (!parsed.success) throw badRequest(describeZodIssues(parsed.error));
-  return parsed.data;
 }

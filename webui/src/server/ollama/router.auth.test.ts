@@ -1,7 +1,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../../../../test/fake-ollama/fake-ollama.ts';
-import { createOllamaRouter, OLLAMA_PREFIX, OLLAMA_ROUTES, ollamaRouteDocs } from './router.ts';
+import { RouteRegistry } from '../openapi/registry.ts';
+import { OLLAMA_PREFIX, OLLAMA_ROUTES } from './route-table.ts';
+import { createOllamaRouter } from './router.ts';
 import { MemoryConfig, type ProxyApp, ROLE_HEADER, startProxyApp } from './test-app.ts';
 
 // A body each route accepts, so "allowed" means a real 2xx answer, not just "not 401/403".
@@ -82,7 +84,13 @@ describe('/ollama auth levels', () => {
   }
 
   it('describes every route the router serves for the OpenAPI document, with its access level', () => {
-    const router = createOllamaRouter({ config: new MemoryConfig(), logger: pino({ level: 'silent' }) });
+    const registry = new RouteRegistry();
+    const router = createOllamaRouter({
+      config: new MemoryConfig(),
+      logger: pino({ level: 'silent' }),
+      registry,
+    });
+    const ollamaRouteDocs = registry.routes;
     const served = router.stack.flatMap((layer) =>
       layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${String(layer.path)}`),
     );

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import Koa from 'koa';
 import { type Logger, pino } from 'pino';
+import type { RuntimeConfig, SettingSource } from '../../config/runtime-config.ts';
 import {
   type SettingName,
   type SettingValue,
@@ -16,7 +17,8 @@ import {
 } from '../../contract/env.ts';
 import { conflict } from '../http-error.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
-import type { AppState, RuntimeConfig, SettingSource } from '../types.ts';
+import { RouteRegistry } from '../openapi/registry.ts';
+import type { AppState } from '../types.ts';
 import { createOllamaRouter } from './router.ts';
 
 type Values = { [K in SettingName]?: SettingValue<K> };
@@ -82,7 +84,7 @@ export async function startProxyApp(config: MemoryConfig, logger?: Logger): Prom
     }
     await next();
   });
-  const router = createOllamaRouter({ config, logger: log });
+  const router = createOllamaRouter({ config, logger: log, registry: new RouteRegistry() });
   app.use(router.routes());
   app.use(router.allowedMethods());
   const server = app.listen(0, '127.0.0.1');

@@ -26,11 +26,6 @@ const ACCESS_TEXT: Record<Access, string> = {
 /** Koa's `/:id` to OpenAPI's `/{id}`. */
 export const toOpenApiPath = (koaPath: string) => koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
-/** Introspected from a Koa router that did not describe itself (e.g. the /ollama proxy). */
-export interface RouterLike {
-  stack: ReadonlyArray<{ methods: string[]; path: string | RegExp }>;
-}
-
 /**
  * Every HTTP route the server answers, described once, at registration.
  * /openapi.json is generated from it, so the document cannot drift from the
@@ -44,24 +39,6 @@ export class RouteRegistry {
     const path = doc.path.length > 1 ? doc.path.replace(/\/+$/, '') : doc.path;
     if (this.routes.some((r) => r.method === doc.method && r.path === path)) return;
     this.routes.push({ ...doc, path });
-  }
-
-  /** Adds the routes of a router that has no schema descriptions. */
-  addRouter(router: RouterLike, defaults: { tag: string; access: Access; summary?: string }): void {
-    for (const layer of router.stack) {
-      if (typeof layer.path !== 'string') continue;
-      for (const m of layer.methods) {
-        const method = m.toLowerCase();
-        if (method === 'head' || method === 'options') continue;
-        this.add({
-          method: method as Method,
-          path: layer.path,
-          tag: defaults.tag,
-          access: defaults.access,
-          summary: defaults.summary ?? `${m.toUpperCase()} ${layer.path}`,
-        });
-      }
-    }
   }
 
   document(info: { title: string; version: string }): Record<string, unknown> {
