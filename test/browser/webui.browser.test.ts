@@ -118,13 +118,14 @@ function luminance(rgb: string): number {
   return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }
 
-/** Background and text colour of the page and of the composer (inside two shadow roots). */
+/** Background and text colour of the page and of the composer's text box (inside three shadow roots). */
 function themeColours(page: Page): Promise<{ page: string; text: string; composer: string }> {
   return page.evaluate(() => {
     const body = getComputedStyle(document.body);
     const prompt = document
       .querySelector('webui-app')
       ?.shadowRoot?.querySelector('webui-chat')
+      ?.shadowRoot?.querySelector('webui-composer')
       ?.shadowRoot?.querySelector('textarea');
     return {
       page: body.backgroundColor,

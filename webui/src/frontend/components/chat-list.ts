@@ -1,13 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
+import type { ChatSummary } from '../chats-api.ts';
 import { chatHref } from '../routes.ts';
 import { base } from '../styles.ts';
-
-export interface ChatSummary {
-  id: string;
-  title: string;
-  updated_at?: number;
-  created_at?: number;
-}
 
 const pencil = html`<svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true">
   <path d="M4 20l4-1 11-11-3-3L5 16z M14 7l3 3" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />

@@ -1,185 +1,61 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { ApiError, api, messageOf, type SessionUser } from '../api.ts';
-import { type ChatTurn, type StreamEnd, streamChat } from '../chat-stream.ts';
-import { chatHref, settingsHref } from '../routes.ts';
+import type { SessionUser } from '../api.ts';
+import type { ChatMessage } from '../chats-api.ts';
+import { ChatSession } from '../controllers/chat-session.ts';
+import { ModelChoice } from '../controllers/model-choice.ts';
+import { settingsHref } from '../routes.ts';
 import { base } from '../styles.ts';
-import type { ChatSummary } from './chat-list.ts';
 import './chat-list.ts';
+import './composer.ts';
 import './markdown-view.ts';
-
-export interface ModelInfo {
-  name: string;
-  model?: string;
-}
-
-interface TagsResponse {
-  models?: ModelInfo[];
-  errors?: unknown[];
-}
-
-/** One bubble. `status` is only set on answers; it is saved with the chat so a cut stays marked. */
-export interface ChatMessage {
-  role: 'user' | 'assistant';
-  content: string;
-  model?: string;
-  status?: 'streaming' | 'done' | 'stopped' | 'cut' | 'error';
-  reason?: string;
-}
-
-interface StoredChat {
-  id: string;
-  title?: string;
-  chat?: { title?: string; models?: string[]; messages?: ChatMessage[] };
-}
-
-const MODEL_KEY = 'webui.model';
-
-/** Open WebUI reports per-upstream failures in `errors`; their shape varies, so read what is there. */
-function errorText(e: unknown): string {
-  if (typeof e === 'string') return e;
-  if (e && typeof e === 'object') {
-    const o = e as Record<string, unknown>;
-    const msg = o.detail ?? o.error ?? o.message;
-    const url = typeof o.url === 'string' ? `${o.url}: ` : '';
-    if (typeof msg === 'string') return url + msg;
-  }
-  return JSON.stringify(e);
-}
+import './model-picker.ts';
 
 /**
- * The chat screen: history sidebar, model picker, messages and composer.
- * Answers stream from /ollama/api/chat; Stop aborts the fetch; chats are saved
- * through /api/v1/chats after each answer.
+ * The chat screen: history sidebar (a drawer on phones), model picker,
+ * messages, composer and the Ollama banner. The conversation lives in a
+ * ChatSession, the model list in a ModelChoice; this element lays them out
+ * and passes the children's events to them.
  */
 export class ChatView extends LitElement {
   static override properties = {
     user: { attribute: false },
     chatId: { attribute: false },
-    models: { state: true },
-    modelsError: { state: true },
-    modelsLoading: { state: true },
-    upstreamErrors: { state: true },
-    model: { state: true },
-    messages: { state: true },
-    chats: { state: true },
-    streaming: { state: true },
-    notice: { state: true },
     historyOpen: { state: true },
   };
   declare user: SessionUser | null;
+  /** The chat the route names (null: a new one). */
   declare chatId: string | null;
-  declare models: ModelInfo[];
-  declare modelsError: string;
-  declare modelsLoading: boolean;
-  declare upstreamErrors: string[];
-  declare model: string;
-  declare messages: ChatMessage[];
-  declare chats: ChatSummary[];
-  declare streaming: boolean;
-  declare notice: string;
   declare historyOpen: boolean;
 
-  #controller: AbortController | null = null;
-  /** The chat whose messages are on screen; differs from chatId while a route change loads. */
-  #shownId: string | null = null;
-  /** Bumped whenever the screen switches chats, so a late answer is not saved into the wrong one. */
-  #generation = 0;
+  readonly #models = new ModelChoice(this);
+  readonly #session = new ChatSession(this, this.#models);
 
   constructor() {
     super();
     this.user = null;
     this.chatId = null;
-    this.models = [];
-    this.modelsError = '';
-    this.modelsLoading = true;
-    this.upstreamErrors = [];
-    this.model = '';
-    this.messages = [];
-    this.chats = [];
-    this.streaming = false;
-    this.notice = '';
     this.historyOpen = false;
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.loadModels();
-    void this.#loadChats();
-  }
-
-  override disconnectedCallback() {
-    this.#controller?.abort();
-    super.disconnectedCallback();
-  }
-
   protected override willUpdate(changed: PropertyValues<this>) {
-    if (changed.has('chatId') && this.chatId !== this.#shownId) {
-      this.#controller?.abort();
-      this.#generation++;
-      this.#shownId = this.chatId;
-      this.messages = [];
-      this.notice = '';
+    if (changed.has('chatId') && this.chatId !== this.#session.chatId) {
+      this.#session.open(this.chatId);
       this.historyOpen = false;
-      if (this.chatId) void this.#openChat(this.chatId);
-    }
-  }
-
-  async loadModels() {
-    this.modelsLoading = true;
-    this.modelsError = '';
-    this.upstreamErrors = [];
-    try {
-      const tags = await api<TagsResponse>('/ollama/api/tags');
-      this.models = tags?.models ?? [];
-      this.upstreamErrors = (tags?.errors ?? []).map(errorText);
-      const saved = localStorage.getItem(MODEL_KEY) ?? '';
-      if (!this.models.some((m) => m.name === this.model)) {
-        this.model = this.models.find((m) => m.name === saved)?.name ?? this.models[0]?.name ?? '';
-      }
-    } catch (err) {
-      this.models = [];
-      this.modelsError = messageOf(err);
-    } finally {
-      this.modelsLoading = false;
-    }
-  }
-
-  async #loadChats() {
-    try {
-      const list = await api<ChatSummary[]>('/api/v1/chats/');
-      this.chats = Array.isArray(list) ? list : [];
-    } catch (err) {
-      this.notice = `Could not load your chats: ${messageOf(err)}`;
-    }
-  }
-
-  async #openChat(id: string) {
-    try {
-      const stored = await api<StoredChat>(`/api/v1/chats/${encodeURIComponent(id)}`);
-      if (this.#shownId !== id) return;
-      this.messages = (stored.chat?.messages ?? []).map((m) =>
-        m.status === 'streaming'
-          ? { ...m, status: 'cut', reason: 'The page was closed while answering.' }
-          : m,
-      );
-      const used = stored.chat?.models?.[0];
-      // Models may still be loading (a page opened on #/c/<id>): loadModels keeps a model it lists.
-      if (used && (this.modelsLoading || this.models.some((m) => m.name === used))) this.model = used;
-    } catch (err) {
-      this.notice = `Could not open this chat: ${messageOf(err)}`;
     }
   }
 
   override render() {
     const isAdmin = this.user?.role === 'admin';
+    const models = this.#models;
+    const session = this.#session;
     return html`<div class="layout ${this.historyOpen ? 'history-open' : ''}" @keydown=${this.#layoutKey}>
       <webui-chat-list
         id="history"
-        .chats=${this.chats}
+        .chats=${session.chats}
         .activeId=${this.chatId}
         @new-chat=${this.#newChat}
-        @rename-chat=${this.#rename}
-        @delete-chat=${this.#delete}
+        @rename-chat=${(e: CustomEvent<{ id: string; title: string }>) => session.rename(e.detail.id, e.detail.title)}
+        @delete-chat=${(e: CustomEvent<{ id: string }>) => session.remove(e.detail.id)}
       ></webui-chat-list>
       <section class="chat" aria-label="Chat">
         <div class="toolbar">
@@ -192,71 +68,58 @@ export class ChatView extends LitElement {
           >
             History
           </button>
-          <label for="model" class="sr-only">Model</label>
-          <select
-            id="model"
-            .value=${this.model}
-            ?disabled=${this.models.length === 0}
-            @change=${(e: Event) => this.#pickModel((e.target as HTMLSelectElement).value)}
-          >
-            ${this.models.length === 0 ? html`<option value="">${this.modelsLoading ? 'Loading models…' : 'No models'}</option>` : nothing}
-            ${this.models.map((m) => html`<option value=${m.name} ?selected=${m.name === this.model}>${m.name}</option>`)}
-          </select>
+          <webui-model-picker
+            .models=${models.models}
+            .value=${models.selected}
+            .loading=${models.loading}
+            @pick-model=${(e: CustomEvent<{ name: string }>) => models.pick(e.detail.name)}
+          ></webui-model-picker>
         </div>
         ${this.#banner(isAdmin)}
-        ${this.notice ? html`<p class="error" role="alert">${this.notice}</p>` : nothing}
+        ${session.notice ? html`<p class="error" role="alert">${session.notice}</p>` : nothing}
         <div class="messages" role="log" aria-live="polite" aria-label="Messages">
           ${
-            this.messages.length === 0
+            session.messages.length === 0
               ? html`<div class="empty"><h1 tabindex="-1">How can I help you today?</h1></div>`
-              : this.messages.map((m) => this.#message(m, isAdmin))
+              : session.messages.map((m) => this.#message(m, isAdmin))
           }
         </div>
-        <form class="composer" @submit=${this.#send}>
-          <label for="prompt" class="sr-only">Message</label>
-          <span id="prompt-hint" class="sr-only">Enter sends, Shift+Enter starts a new line.</span>
-          <textarea
-            id="prompt"
-            rows="2"
-            placeholder="Send a message"
-            aria-describedby="prompt-hint"
-            @keydown=${this.#composerKey}
-          ></textarea>
-          ${
-            this.streaming
-              ? html`<button type="button" class="stop" @click=${this.#stop}>Stop</button>`
-              : html`<button type="submit" class="primary" ?disabled=${!this.model}>Send</button>`
-          }
-        </form>
+        <webui-composer
+          .streaming=${session.streaming}
+          .canSend=${models.selected !== ''}
+          @send-message=${this.#send}
+          @stop-answer=${() => session.stop()}
+        ></webui-composer>
       </section>
     </div>`;
   }
 
   #banner(isAdmin: boolean) {
-    if (this.modelsError) {
+    const models = this.#models;
+    if (models.error) {
       return html`<div class="error banner" role="alert">
         <strong>Ollama is not reachable.</strong>
-        <p class="detail">${this.modelsError}</p>
+        <p class="detail">${models.error}</p>
         <div class="row">
           ${
             isAdmin
               ? html`<a href=${settingsHref('connections')}>Open Connections settings</a>`
               : html`<span>Ask your administrator to check the Ollama connection.</span>`
           }
-          <button type="button" @click=${() => this.loadModels()}>Retry</button>
+          <button type="button" @click=${() => models.load()}>Retry</button>
         </div>
       </div>`;
     }
-    if (this.upstreamErrors.length) {
+    if (models.upstreamErrors.length) {
       return html`<div class="warn banner" role="status">
         <strong>Some Ollama servers did not answer:</strong>
         <ul>
-          ${this.upstreamErrors.map((e) => html`<li>${e}</li>`)}
+          ${models.upstreamErrors.map((e) => html`<li>${e}</li>`)}
         </ul>
         ${isAdmin ? html`<a href=${settingsHref('connections')}>Open Connections settings</a>` : nothing}
       </div>`;
     }
-    if (!this.modelsLoading && this.models.length === 0) {
+    if (!models.loading && models.models.length === 0) {
       return html`<div class="warn banner" role="status">
         No models are available. Pull one into Ollama (for example <code>ollama pull llama3.2</code>).
         ${isAdmin ? html`<a href=${settingsHref('connections')}>Open Connections settings</a>` : nothing}
@@ -303,130 +166,25 @@ export class ChatView extends LitElement {
     }
   }
 
-  #pickModel(name: string) {
-    this.model = name;
-    localStorage.setItem(MODEL_KEY, name);
+  get #composer() {
+    return this.renderRoot.querySelector('webui-composer');
   }
 
-  #composerKey(e: KeyboardEvent) {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      if (!this.streaming) (e.target as HTMLTextAreaElement).form?.requestSubmit();
-    }
-  }
-
-  get #prompt(): HTMLTextAreaElement | null {
-    return this.renderRoot.querySelector('#prompt');
-  }
-
-  async #send(e: SubmitEvent) {
-    e.preventDefault();
-    const prompt = this.#prompt;
-    const text = prompt?.value.trim() ?? '';
-    if (!text || !this.model || this.streaming) return;
-    if (prompt) prompt.value = '';
-    const model = this.model;
-    const generation = this.#generation;
-    const history: ChatTurn[] = this.messages
-      .filter((m) => m.status !== 'error')
-      .map((m) => ({ role: m.role, content: m.content }));
-    history.push({ role: 'user', content: text });
-    const answer: ChatMessage = { role: 'assistant', content: '', model, status: 'streaming' };
-    this.messages = [...this.messages, { role: 'user', content: text }, answer];
-    this.streaming = true;
-    const controller = new AbortController();
-    this.#controller = controller;
-    let end: StreamEnd;
-    try {
-      end = await streamChat(model, history, controller.signal, (delta) => {
-        answer.content += delta;
-        this.requestUpdate('messages');
-      });
-    } catch (err) {
-      end = { kind: 'cut', reason: messageOf(err) };
-      answer.status = 'error';
-      answer.reason = messageOf(err);
-      if (err instanceof ApiError && err.status === 502) void this.loadModels();
-    }
-    if (answer.status === 'streaming') {
-      answer.status = end.kind;
-      if (end.kind === 'cut') answer.reason = end.reason;
-    }
-    this.#controller = null;
-    this.streaming = false;
-    if (generation !== this.#generation) return; // the user switched chats meanwhile
-    this.messages = [...this.messages];
-    if (this.isConnected) this.#prompt?.focus();
-    await this.#save(model);
-  }
-
-  #stop() {
-    this.#controller?.abort();
-  }
-
-  async #save(model: string) {
-    const messages = this.messages;
-    const firstUser = messages.find((m) => m.role === 'user')?.content ?? 'New chat';
-    try {
-      if (this.#shownId) {
-        const id = this.#shownId;
-        const current = this.chats.find((c) => c.id === id);
-        await api(`/api/v1/chats/${encodeURIComponent(id)}`, {
-          body: { chat: { title: current?.title ?? firstUser.slice(0, 60), models: [model], messages } },
-        });
-      } else {
-        const created = await api<StoredChat>('/api/v1/chats/new', {
-          body: { chat: { title: firstUser.replace(/\s+/g, ' ').slice(0, 60), models: [model], messages } },
-        });
-        this.#shownId = created.id;
-        // The hash change reaches the shell, which passes the id back down; #shownId already matches.
-        location.replace(chatHref(created.id));
-      }
-      await this.#loadChats();
-    } catch (err) {
-      this.notice = `The answer was not saved: ${messageOf(err)}`;
-    }
+  async #send(e: CustomEvent<{ text: string }>) {
+    // Focus returns to the composer for the next message, unless the screen moved to another chat.
+    if ((await this.#session.send(e.detail.text)) && this.isConnected) void this.#composer?.focusPrompt();
   }
 
   #newChat() {
     // The link changes the hash; when it is already "#/" only this resets the screen.
-    if (this.chatId === null) {
-      this.#controller?.abort();
-      this.#generation++;
-      this.#shownId = null;
-      this.messages = [];
-      this.notice = '';
-    }
+    if (this.chatId === null) this.#session.open(null);
     this.historyOpen = false;
-    void this.updateComplete.then(() => this.#prompt?.focus());
-  }
-
-  async #rename(e: CustomEvent<{ id: string; title: string }>) {
-    const { id, title } = e.detail;
-    try {
-      // Send the whole chat back so a server that replaces (rather than merges) keeps the messages.
-      const stored = await api<StoredChat>(`/api/v1/chats/${encodeURIComponent(id)}`);
-      await api(`/api/v1/chats/${encodeURIComponent(id)}`, { body: { chat: { ...stored.chat, title } } });
-      await this.#loadChats();
-    } catch (err) {
-      this.notice = `Could not rename the chat: ${messageOf(err)}`;
-    }
-  }
-
-  async #delete(e: CustomEvent<{ id: string }>) {
-    const { id } = e.detail;
-    try {
-      await api(`/api/v1/chats/${encodeURIComponent(id)}`, { method: 'DELETE' });
-      this.chats = this.chats.filter((c) => c.id !== id);
-      if (this.#shownId === id) location.hash = chatHref(null);
-    } catch (err) {
-      this.notice = `Could not delete the chat: ${messageOf(err)}`;
-    }
+    void this.updateComplete.then(() => this.#composer?.focusPrompt());
   }
 
   protected override updated() {
     const log = this.renderRoot.querySelector('.messages');
-    if (log && this.streaming && log.scrollHeight - log.scrollTop - log.clientHeight < 120) {
+    if (log && this.#session.streaming && log.scrollHeight - log.scrollTop - log.clientHeight < 120) {
       log.scrollTop = log.scrollHeight;
     }
   }
@@ -460,11 +218,6 @@ export class ChatView extends LitElement {
         gap: 0.5rem;
         align-items: center;
         padding: 0.6rem 1rem;
-      }
-      .toolbar select {
-        width: auto;
-        max-width: 100%;
-        min-width: 12rem;
       }
       .history-toggle {
         display: none;
@@ -543,27 +296,6 @@ export class ChatView extends LitElement {
         padding: 0.3rem 0.6rem;
         display: inline-block;
       }
-      .composer {
-        display: flex;
-        gap: 0.5rem;
-        align-items: flex-end;
-        padding: 0.75rem max(1rem, calc((100% - 48rem) / 2)) 1rem;
-        border-top: 1px solid var(--border);
-      }
-      .composer textarea {
-        resize: none;
-        min-height: 2.75rem;
-        max-height: 12rem;
-      }
-      .composer button {
-        min-width: 5rem;
-        height: 2.75rem;
-      }
-      .stop {
-        border-color: var(--danger);
-        color: var(--danger);
-        font-weight: 600;
-      }
       @media (max-width: 720px) {
         .layout {
           grid-template-columns: 1fr;
@@ -587,7 +319,7 @@ export class ChatView extends LitElement {
         .history-toggle {
           display: inline-block;
         }
-        .toolbar select {
+        webui-model-picker {
           min-width: 0;
           flex: 1;
         }
