@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from './queue.ts';
+import { PermanentError, WorkQueue } from './queue.ts';
 
 function deferred() {
   let resolve!: () => void;
@@ -58,7 +58,7 @@ describe('WorkQueue', () => {
   it('backs off exponentially per key and forgets on success', async () => {
     let calls = 0;
     const q = new WorkQueue({
-      baseDelayMs: 1,
+      backoff: { baseMs: 1 },
       random: () => 0.5,
       handler: async () => {
         calls++;
@@ -77,12 +77,35 @@ describe('WorkQueue', () => {
 
   it('caps the backoff', () => {
     const q = new WorkQueue({
-      baseDelayMs: 1000,
-      maxDelayMs: 5000,
+      backoff: { baseMs: 1000, capMs: 5000 },
       random: () => 0.5,
       handler: async () => undefined,
     });
     expect(q.backoffMs(30)).toBe(5000);
+  });
+
+  it('does not retry a permanent failure: the key waits until it is added again', async () => {
+    let calls = 0;
+    const errors: string[] = [];
+    const q = new WorkQueue({
+      backoff: { baseMs: 1 },
+      hooks: { onError: (_k, e) => errors.push(String(e)) },
+      handler: async () => {
+        calls++;
+        throw new PermanentError('the spec cannot be rendered');
+      },
+    });
+    q.start();
+    q.add('k');
+    await q.whenIdle();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toBe(1);
+    expect(q.size).toBe(0);
+    expect(errors).toEqual(['PermanentError: the spec cannot be rendered']);
+    q.add('k'); // what an edit of the object does
+    await q.whenIdle();
+    expect(calls).toBe(2);
+    await q.shutdown();
   });
 
   it('requeues after the delay a handler asks for, keeping the earliest schedule', async () => {

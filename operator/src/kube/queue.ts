@@ -3,9 +3,22 @@
  * - adding a key that is already waiting is a no-op;
  * - a key is never processed by two workers at once; adding it while it runs
  *   marks it dirty and it runs once more afterwards;
- * - failures requeue with per-key exponential backoff (with jitter), success forgets it;
+ * - failures requeue with per-key exponential backoff (kube/backoff.ts), success forgets it;
+ * - a PermanentError is not retried: the key waits until something adds it again;
  * - a handler may ask to run again after a delay (requeueAfterMs).
  */
+import { Backoff, type BackoffPolicy, backoffDelay } from './backoff.ts';
+
+/**
+ * A failure that retrying cannot fix (a spec that cannot be rendered): the key is dropped until
+ * its next add (an edit of the object) instead of being retried with backoff forever.
+ */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}
+
+/** 0.5 s doubling to 5 min; a success forgets the key's failures. */
+export const QUEUE_BACKOFF: BackoffPolicy = { baseMs: 500, capMs: 5 * 60_000, jitter: 0.2, resetAfterMs: 0 };
 
 export interface HandlerResult {
   requeueAfterMs?: number;
@@ -22,8 +35,8 @@ export interface QueueHooks {
 export interface WorkQueueOptions {
   handler(key: string): Promise<HandlerResult | undefined>;
   concurrency?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
+  /** QUEUE_BACKOFF where unset. */
+  backoff?: Partial<BackoffPolicy>;
   hooks?: QueueHooks;
   random?: () => number;
 }
@@ -34,7 +47,9 @@ export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly failures = new Map<string, number>();
+  private readonly backoffPolicy: BackoffPolicy;
+  /** Keys whose last run failed. */
+  private readonly failing = new Map<string, Backoff>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private running = 0;
   private started = false;
@@ -43,6 +58,7 @@ export class WorkQueue {
 
   constructor(opts: WorkQueueOptions) {
     this.opts = opts;
+    this.backoffPolicy = { ...QUEUE_BACKOFF, ...opts.backoff };
   }
 
   get depth(): number {
@@ -88,15 +104,11 @@ export class WorkQueue {
   }
 
   failureCount(key: string): number {
-    return this.failures.get(key) ?? 0;
+    return this.failing.get(key)?.failures ?? 0;
   }
 
   backoffMs(failures: number): number {
-    const base = this.opts.baseDelayMs ?? 500;
-    const max = this.opts.maxDelayMs ?? 5 * 60_000;
-    const d = Math.min(max, base * 2 ** Math.max(0, failures - 1));
-    const r = this.opts.random ?? Math.random;
-    return Math.round(d * (0.8 + 0.4 * r()));
+    return backoffDelay(this.backoffPolicy, failures, (this.opts.random ?? Math.random)());
   }
 
   start(): void {
@@ -124,6 +136,10 @@ export class WorkQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private newBackoff(): Backoff {
+    return new Backoff(this.backoffPolicy, this.opts.random ? { random: this.opts.random } : {});
+  }
+
   private pump(): void {
     if (!this.started) return;
     const concurrency = this.opts.concurrency ?? 1;
@@ -142,17 +158,21 @@ export class WorkQueue {
     let outcome: 'success' | 'error' | 'requeue' = 'success';
     try {
       const res = await this.opts.handler(key);
-      this.failures.delete(key);
+      this.failing.delete(key);
       if (res?.requeueAfterMs !== undefined) {
         outcome = 'requeue';
         this.addAfter(key, res.requeueAfterMs);
       }
     } catch (e) {
       outcome = 'error';
-      const n = (this.failures.get(key) ?? 0) + 1;
-      this.failures.set(key, n);
       this.opts.hooks?.onError?.(key, e);
-      this.addAfter(key, this.backoffMs(n));
+      if (e instanceof PermanentError) {
+        this.failing.delete(key);
+      } else {
+        const backoff = this.failing.get(key) ?? this.newBackoff();
+        this.failing.set(key, backoff);
+        this.addAfter(key, backoff.failed());
+      }
     } finally {
       this.opts.hooks?.onDone?.(key, outcome, (performance.now() - started) / 1000);
       this.processing.delete(key);

@@ -15,7 +15,7 @@ describe('retryOnConflict', () => {
         if (calls < 3) throw conflict();
         return 'applied';
       },
-      { baseDelayMs: 1, onConflict: (n) => seen.push(n) },
+      { backoff: { baseMs: 1 }, onConflict: (n) => seen.push(n) },
     );
     expect(result).toBe('applied');
     expect(calls).toBe(3);
@@ -30,7 +30,7 @@ describe('retryOnConflict', () => {
           calls += 1;
           throw conflict();
         },
-        { attempts: 4, baseDelayMs: 1 },
+        { attempts: 4, backoff: { baseMs: 1 } },
       ),
     ).rejects.toMatchObject({ code: 409 });
     expect(calls).toBe(4);
