@@ -39,6 +39,16 @@ describe('parseSettings', () => {
     });
   });
 
+  it("limits API requests like controller-runtime's client by default: 20 a second, bursts of 30", () => {
+    expect(parseSettings([], {}, defaults)).toMatchObject({ kubeApiQps: 20, kubeApiBurst: 30 });
+    expect(
+      parseSettings(['--kube-api-qps', '50'], { KUBE_API_QPS: '5', KUBE_API_BURST: '80' }, defaults),
+    ).toMatchObject({ kubeApiQps: 50, kubeApiBurst: 80 });
+    expect(() => parseSettings([], { KUBE_API_QPS: '0' }, defaults)).toThrow(
+      '--kube-api-qps (KUBE_API_QPS): expected a whole number from 1 to 10000, got "0"',
+    );
+  });
+
   it('reads the WebUI seed as [namespace/]name, the namespace defaulting to POD_NAMESPACE', () => {
     expect(parseSettings([], {}, defaults)).not.toHaveProperty('webuiSeed');
     expect(parseSettings([], { WEBUI_SEED_CONFIGMAP: ' ' }, defaults)).not.toHaveProperty('webuiSeed');

@@ -24,6 +24,9 @@ export interface OperatorSettings {
   /** How often every WebUI is re-checked (Ollama reachability; a safety net for missed events). */
   resyncSeconds: number;
   requestTimeoutSeconds: number;
+  /** Client-side rate limit of API requests, watches included (a token bucket): sustained and burst. */
+  kubeApiQps: number;
+  kubeApiBurst: number;
   /** A ConfigMap holding one WebUI manifest to apply (operator/src/seed/); undefined: none. */
   webuiSeed?: { namespace: string; name: string };
 }
@@ -51,6 +54,8 @@ const SETTINGS = {
   concurrency: { flag: 'concurrency', env: 'RECONCILE_CONCURRENCY' },
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS' },
   requestTimeoutSeconds: { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS' },
+  kubeApiQps: { flag: 'kube-api-qps', env: 'KUBE_API_QPS' },
+  kubeApiBurst: { flag: 'kube-api-burst', env: 'KUBE_API_BURST' },
   webuiSeed: { flag: 'webui-seed-configmap', env: 'WEBUI_SEED_CONFIGMAP' },
 } as const;
 
@@ -65,6 +70,8 @@ export const USAGE = `Usage: webui-operator [flags]   (each flag also reads the 
   --concurrency N             RECONCILE_CONCURRENCY      WebUIs reconciled in parallel (default 4)
   --resync-seconds N          RESYNC_SECONDS             re-check every WebUI this often (default 60)
   --request-timeout-seconds N REQUEST_TIMEOUT_SECONDS    API request timeout (default 30)
+  --kube-api-qps N            KUBE_API_QPS               API requests per second, watches included (default 20)
+  --kube-api-burst N          KUBE_API_BURST             API requests at once after a quiet spell (default 30)
   --webui-seed-configmap NAME WEBUI_SEED_CONFIGMAP       apply the WebUI in this [namespace/]ConfigMap (default none)
   KUBECONFIG selects the cluster; in a pod the service account is used.`;
 
@@ -157,6 +164,8 @@ export function parseSettings(
     concurrency: int('concurrency', get('concurrency') ?? '4', 1, 64),
     resyncSeconds: int('resyncSeconds', get('resyncSeconds') ?? '60', 5, 86400),
     requestTimeoutSeconds: int('requestTimeoutSeconds', get('requestTimeoutSeconds') ?? '30', 1, 600),
+    kubeApiQps: int('kubeApiQps', get('kubeApiQps') ?? '20', 1, 10_000),
+    kubeApiBurst: int('kubeApiBurst', get('kubeApiBurst') ?? '30', 1, 100_000),
     ...(webuiSeed ? { webuiSeed } : {}),
   };
 }

@@ -20,10 +20,13 @@ export const WATCH_IDLE_MS = 90_000;
 export async function runOperator(settings: OperatorSettings): Promise<void> {
   const log = pino({ level: settings.logLevel, base: { component: 'webui-operator' } });
   const conn = await loadKubeConnection();
-  const client = new KubeClient(conn, {
+  const clientOptions = {
     timeoutMs: settings.requestTimeoutSeconds * 1000,
     watchIdleMs: WATCH_IDLE_MS,
-  });
+    qps: settings.kubeApiQps,
+    burst: settings.kubeApiBurst,
+  };
+  const client = new KubeClient(conn, clientOptions);
   const metrics = createOperatorMetrics();
   const observer: ControllerObserver = metrics.observer;
   const controller = new WebUIController({
@@ -48,7 +51,13 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
     : undefined;
   const elector = settings.leaderElection
     ? new LeaderElector({
-        store: kubeLeaseStore(client, settings.leaderElectionNamespace, settings.leaderElectionId),
+        // Its own client, so its own token bucket (as controller-runtime does): a backlog of
+        // reconcile requests must not delay a renewal past the renew deadline.
+        store: kubeLeaseStore(
+          new KubeClient(conn, clientOptions),
+          settings.leaderElectionNamespace,
+          settings.leaderElectionId,
+        ),
         identity: defaultIdentity(),
         log,
       })
@@ -60,6 +69,7 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
       namespaces: settings.namespaces.length > 0 ? settings.namespaces : 'all',
       defaultImage: settings.defaultImage,
       leaderElection: settings.leaderElection,
+      kubeApi: { qps: settings.kubeApiQps, burst: settings.kubeApiBurst },
       webuiSeed: settings.webuiSeed ? `${settings.webuiSeed.namespace}/${settings.webuiSeed.name}` : 'none',
     },
     'starting webui-operator',

@@ -156,6 +156,31 @@ describe('KubeClient', () => {
     client.close();
   });
 
+  it('spends one token per request: a burst at once, then no more than qps a second', async () => {
+    const s = await serve((_q, res) => json(res, 200, {}));
+    const client = new KubeClient(connection(`http://127.0.0.1:${s.port}`).conn, { qps: 10, burst: 2 });
+    const started = performance.now();
+    for (let i = 0; i < 6; i++) await client.get('/x');
+    // 2 from the burst, then 4 at 10 a second.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(350);
+    client.close();
+  });
+
+  it('takes a token for a watch too', async () => {
+    const s = await serve((_q, res) => {
+      res.writeHead(200);
+      res.end();
+    });
+    const client = new KubeClient(connection(`http://127.0.0.1:${s.port}`).conn, { qps: 5, burst: 1 });
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) {
+      const ended = new Promise((r) => client.watch('/w', {}, () => {}, r));
+      await ended;
+    }
+    expect(performance.now() - started).toBeGreaterThanOrEqual(350);
+    client.close();
+  });
+
   it('drops cached credentials after a 401 so the next call fetches fresh ones', async () => {
     const s = await serve((_q, res) => json(res, 401, { reason: 'Unauthorized', message: 'Unauthorized' }));
     const { conn, state } = connection(`http://127.0.0.1:${s.port}`, { authorization: 'Bearer old' });
@@ -296,6 +321,54 @@ describe('KubeClient.watch', () => {
     client.close();
   });
 
+  it('survives a watch aborted from its last event (an ERROR line that ends the stream)', async () => {
+    // What an informer does on an ERROR event. The response has ended in the same read, so its
+    // socket is on its way back to the pool: an abort that destroyed it with an error would
+    // emit that error with nobody listening, and kill the process.
+    const s = await serve((_q, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500 } })}\n`);
+    });
+    const client = new KubeClient(connection(`http://127.0.0.1:${s.port}`).conn);
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (let i = 0; i < 10; i++) {
+        await new Promise<void>((resolve) => {
+          let ctrl: AbortController | undefined;
+          let abortRequested = false;
+          const onEvent = () => {
+            abortRequested = true;
+            ctrl?.abort();
+          };
+          void client
+            .watch('/w', {}, onEvent, () => resolve())
+            .then((c) => {
+              ctrl = c;
+              if (abortRequested) c.abort();
+            });
+        });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      client.close();
+    }
+  });
+
+  it("reports a 429 answer to a watch with the server's Retry-After", async () => {
+    const s = await serve((_q, res) =>
+      json(res, 429, { kind: 'Status', code: 429, reason: 'TooManyRequests' }, { 'Retry-After': '2' }),
+    );
+    const client = new KubeClient(connection(`http://127.0.0.1:${s.port}`).conn);
+    const c = collect();
+    await client.watch('/w', {}, c.onEvent, c.onDone);
+    expect(await c.done).toMatchObject({ code: 429, retryAfterSeconds: 2 });
+    client.close();
+  });
+
   it('can be aborted before the server answers, and calls done exactly once', async () => {
     const s = await serve(() => {});
     const client = new KubeClient(connection(`http://127.0.0.1:${s.port}`).conn);
@@ -320,6 +393,81 @@ describe('KubeClient.watch', () => {
     const c = collect();
     await client.watch('/w', {}, c.onEvent, c.onDone);
     expect(await c.done).toMatchObject({ code: 'ECONNREFUSED' });
+    client.close();
+  });
+});
+
+describe('KubeClient when an exec plugin rotates the client certificate', () => {
+  it('sends new requests with the new certificate and lets open watches drain on the old one', async () => {
+    const ca = createCertificateAuthority();
+    const serverCert = issueCertificate(ca, {
+      subject: { commonName: 'api' },
+      usage: 'server',
+      hosts: ['127.0.0.1'],
+    });
+    const issue = (cn: string) => {
+      const c = issueCertificate(ca, { subject: { commonName: cn }, usage: 'client' });
+      return { cert: Buffer.from(c.certPem), key: Buffer.from(c.keyPem) };
+    };
+    const tls = createHttpsServer({
+      cert: serverCert.certPem,
+      key: serverCert.keyPem,
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    const closedSockets: string[] = [];
+    tls.on('secureConnection', (socket: TLSSocket) => {
+      const cn = String(socket.getPeerCertificate().subject?.CN);
+      socket.on('close', () => closedSockets.push(cn));
+    });
+    let watchResponse: ServerResponse | undefined;
+    const s = await serve((q, res) => {
+      const cn = String((q.socket as TLSSocket).getPeerCertificate().subject?.CN);
+      if (q.url?.includes('watch=true')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+        watchResponse = res;
+        return;
+      }
+      json(res, 200, { user: cn });
+    }, tls);
+    let creds: Credentials = issue('first');
+    const client = new KubeClient(
+      connection(
+        `https://127.0.0.1:${s.port}`,
+        {},
+        { ca: Buffer.from(ca.certPem), credentials: async () => creds },
+      ).conn,
+    );
+    expect(await client.get('/whoami')).toEqual({ user: 'first' });
+    const c = { events: [] as string[], ended: false };
+    await client.watch(
+      '/w',
+      {},
+      (type) => c.events.push(type),
+      () => {
+        c.ended = true;
+      },
+    );
+    while (!watchResponse) await new Promise((r) => setTimeout(r, 5));
+
+    creds = issue('second'); // what an exec plugin hands out after its expiry
+    expect(await client.get('/whoami')).toEqual({ user: 'second' });
+    // The watch opened with the old certificate is still open and still delivers.
+    watchResponse.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.ended).toBe(false);
+    expect(c.events).toEqual(['ADDED']);
+    expect(closedSockets).not.toContain('first');
+
+    // Once it ends, its connection is closed rather than kept for reuse.
+    watchResponse.end();
+    for (let i = 0; i < 100 && !closedSockets.includes('first'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(c.ended).toBe(true);
+    expect(closedSockets).toContain('first');
+    expect(await client.get('/whoami')).toEqual({ user: 'second' });
     client.close();
   });
 });

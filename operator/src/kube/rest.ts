@@ -1,7 +1,8 @@
 /**
  * The operator's HTTP client for the Kubernetes API: plain JSON in and out
- * over node:https, one keep-alive connection pool, a timeout on every
- * request, Retry-After honoured on 429, and NDJSON watches.
+ * over node:https, one keep-alive connection pool, a client-side token bucket
+ * (kube/rate-limit.ts) and a timeout on every request, Retry-After honoured on
+ * 429, and NDJSON watches.
  *
  * It replaces client-node at run time: the operator makes a dozen kinds of
  * calls, and client-node's generated layer costs ~85 MB of RSS just to load
@@ -10,9 +11,11 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { sleep } from './backoff.ts';
 import { type ApiStatus, KubeApiError } from './errors.ts';
 import type { WatchFn } from './informer.ts';
 import type { Credentials, KubeConnection } from './kubeconfig.ts';
+import { DEFAULT_RATE_LIMIT, TokenBucket } from './rate-limit.ts';
 
 export const USER_AGENT = 'webui-operator/0.1';
 
@@ -46,6 +49,10 @@ export interface KubeClientOptions {
   maxIdleSockets?: number;
   /** 429 answers are retried this many times, after Retry-After (capped at 10 s). Default 3. */
   throttleRetries?: number;
+  /** Requests a second, sustained, watches and retries included. Default 20. */
+  qps?: number;
+  /** Requests at once after a quiet spell. Default 30. */
+  burst?: number;
   userAgent?: string;
 }
 
@@ -80,6 +87,26 @@ function retryAfter(res: IncomingMessage): number | undefined {
   return Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
+function sameKeyPair(a: Credentials, b: Credentials): boolean {
+  const same = (x: Buffer | undefined, y: Buffer | undefined) =>
+    x === y || (x !== undefined && y !== undefined && x.equals(y));
+  return same(a.cert, b.cert) && same(a.key, b.key);
+}
+
+/**
+ * Retires the pool of a client certificate that was rotated out: idle connections close now,
+ * busy ones (open watches) when their response ends, instead of going back to the pool. So the
+ * watches move to the new certificate one by one as they end, not all at once.
+ */
+function drain(agent: HttpAgent): void {
+  agent.maxFreeSockets = 0;
+  for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
+}
+
+function hasOpenConnections(agent: HttpAgent): boolean {
+  return Object.values(agent.sockets).some((list) => (list?.length ?? 0) > 0);
+}
+
 function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -100,8 +127,11 @@ export class KubeClient implements KubeTransport {
   private readonly throttleRetries: number;
   private readonly userAgent: string;
   private readonly secure: boolean;
-  /** The pool for the current client certificate (rebuilt if an exec plugin rotates it). */
-  private pool: { agent: HttpAgent; cert?: Buffer; key?: Buffer } | undefined;
+  private readonly bucket: TokenBucket;
+  /** The pool for the current client certificate (a new one when an exec plugin rotates it). */
+  private pool: { agent: HttpAgent; creds: Credentials } | undefined;
+  /** Pools of rotated-out certificates whose connections still carry a response. */
+  private readonly draining = new Set<HttpAgent>();
 
   constructor(conn: KubeConnection, opts: KubeClientOptions = {}) {
     this.conn = conn;
@@ -111,6 +141,10 @@ export class KubeClient implements KubeTransport {
     this.throttleRetries = opts.throttleRetries ?? 3;
     this.userAgent = opts.userAgent ?? USER_AGENT;
     this.secure = conn.server.startsWith('https:');
+    this.bucket = new TokenBucket({
+      qps: opts.qps ?? DEFAULT_RATE_LIMIT.qps,
+      burst: opts.burst ?? DEFAULT_RATE_LIMIT.burst,
+    });
   }
 
   get server(): string {
@@ -134,6 +168,7 @@ export class KubeClient implements KubeTransport {
       // 429 means the server did not process the request (API Priority and Fairness): send it again.
       if (code === 429 && attempt < this.throttleRetries) {
         await sleep(Math.min(wait ?? 1, 10) * 1000, signal);
+        signal.throwIfAborted();
         continue;
       }
       throw new KubeApiError(code, parseStatus(text), wait);
@@ -172,7 +207,7 @@ export class KubeClient implements KubeTransport {
       (res) => {
         if (res.statusCode !== 200) {
           readBody(res).then(
-            (text) => finish(new KubeApiError(res.statusCode ?? 0, parseStatus(text))),
+            (text) => finish(new KubeApiError(res.statusCode ?? 0, parseStatus(text), retryAfter(res))),
             (e: unknown) => finish(ctrl.signal.aborted ? ctrl.signal.reason : e),
           );
           return;
@@ -213,12 +248,18 @@ export class KubeClient implements KubeTransport {
   close(): void {
     this.pool?.agent.destroy();
     this.pool = undefined;
+    for (const agent of this.draining) agent.destroy();
+    this.draining.clear();
   }
 
   private agentFor(creds: Credentials): HttpAgent {
     const p = this.pool;
-    if (p && p.cert === creds.cert && p.key === creds.key) return p.agent;
-    p?.agent.destroy();
+    if (p && sameKeyPair(p.creds, creds)) return p.agent;
+    if (p) {
+      drain(p.agent);
+      this.draining.add(p.agent);
+    }
+    for (const agent of this.draining) if (!hasOpenConnections(agent)) this.draining.delete(agent);
     const common = { keepAlive: true, maxFreeSockets: this.maxIdleSockets };
     const agent = this.secure
       ? new HttpsAgent({
@@ -229,7 +270,7 @@ export class KubeClient implements KubeTransport {
           rejectUnauthorized: !this.conn.insecure,
         })
       : new HttpAgent(common);
-    this.pool = { agent, ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}) };
+    this.pool = { agent, creds };
     return agent;
   }
 
@@ -240,8 +281,9 @@ export class KubeClient implements KubeTransport {
     opts: RequestOptions,
     signal: AbortSignal,
   ): Promise<IncomingMessage> {
-    signal.throwIfAborted();
+    await this.bucket.take(signal);
     const creds = await this.conn.credentials();
+    signal.throwIfAborted();
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string> = {
       Accept: opts.accept ?? CONTENT_TYPE.json,
@@ -257,25 +299,20 @@ export class KubeClient implements KubeTransport {
         method,
         headers,
         agent: this.agentFor(creds),
-        signal,
       });
+      // Not node:http's own `signal` option: it destroys the request with an AbortError, and when
+      // the response ended in the same read (a watch's last line is an ERROR event), the socket
+      // is already back in the pool and emits that error with nobody listening, which kills the
+      // process. Destroyed without an error, the socket just closes; callers get signal.reason.
+      const onAbort = () => {
+        req.destroy();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => signal.removeEventListener('abort', onAbort));
       req.on('response', resolve);
       req.on('error', (e) => reject(signal.aborted ? signal.reason : e));
       req.end(body);
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
