@@ -154,6 +154,32 @@ describe('LeaderElector', () => {
     await a.done;
   });
 
+  it('cancels a renewal that hangs past the renew deadline, so it cannot land afterwards', async () => {
+    const store = new MemoryLease();
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.elector.isLeader()).toBe(true);
+    store.hanging = true;
+    await vi.advanceTimersByTimeAsync(12_500);
+    expect(a.elector.isLeader()).toBe(false);
+    expect(a.stopped).toEqual(['renew-deadline-exceeded']);
+    // The request underneath was aborted, not left running.
+    expect(store.aborted).toBeGreaterThanOrEqual(1);
+    expect(store.pending).toBe(0);
+    await a.done;
+  });
+
+  it('cancels the lease call in flight when it stops', async () => {
+    const store = new MemoryLease();
+    store.hanging = true;
+    const a = candidate(store, 'a');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(store.pending).toBe(1);
+    await a.elector.stop();
+    expect(store.pending).toBe(0);
+    await a.done;
+  });
+
   it('stops leading at once when it finds the lease held by someone else', async () => {
     const store = new MemoryLease();
     const a = candidate(store, 'a');
@@ -218,6 +244,25 @@ describe('kubeLeaseStore', () => {
       acquireTimeMs: Date.parse('2026-11-24T15:00:00.123Z'),
       renewTimeMs: Date.parse('2026-11-24T15:00:01Z'),
     });
+  });
+
+  it('passes the abort signal to every request, so a timed-out call is cancelled underneath', async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const request = async <T>(_m: string, _p: string, opts?: RequestOptions): Promise<T> => {
+      signals.push(opts?.signal);
+      return { metadata: { resourceVersion: '1' }, spec: {} } as T;
+    };
+    const store = kubeLeaseStore(
+      { request, get: (p) => request('GET', p), watch: async () => new AbortController() },
+      'ns',
+      'lock',
+    );
+    const signal = new AbortController().signal;
+    const rec = { holderIdentity: 'a', leaseDurationSeconds: 15, leaseTransitions: 0 };
+    await store.get(signal);
+    await store.create(rec, signal);
+    await store.update(rec, '1', signal);
+    expect(signals).toEqual([signal, signal, signal]);
   });
 
   it('maps 404 on read to "no lease" and 409 on create or replace to LeaseConflictError', async () => {

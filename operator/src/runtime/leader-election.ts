@@ -8,7 +8,9 @@
 //   two candidates racing for an expired Lease cannot both win (409 = lost);
 // - the leader renews every retryPeriod and gives up when no renewal has
 //   succeeded for renewDeadline (< leaseDuration, so it stops acting before
-//   anyone else may take over);
+//   anyone else may take over); a renewal still running at that deadline is
+//   aborted underneath (the AbortSignal reaches the HTTP request), so it cannot
+//   land after the leader gave up;
 // - on graceful shutdown the leader releases the Lease (empty holder,
 //   leaseDurationSeconds 1) so a standby takes over at once.
 
@@ -18,6 +20,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 // The one runtime piece of client-node the operator loads: a Date that prints
 // microseconds. types.js is self-contained; the package index would load every model.
 import { V1MicroTime } from '@kubernetes/client-node/dist/types.js';
+import { sleep } from '../kube/backoff.ts';
 import { httpStatusOf } from '../kube/errors.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import type { KubeTransport } from '../kube/rest.ts';
@@ -35,15 +38,18 @@ export interface LeaseRecord {
 
 export type LeaseWrite = Omit<LeaseRecord, 'resourceVersion'>;
 
-/** Storage for one Lease. Conflicts (lost races) are reported as LeaseConflictError. */
+/**
+ * Storage for one Lease. Conflicts (lost races) are reported as LeaseConflictError. A call whose
+ * signal aborts must stop its request and reject.
+ */
 export interface LeaseStore {
   readonly description: string;
   /** The current record, or null when the Lease does not exist. */
-  get(): Promise<LeaseRecord | null>;
+  get(signal?: AbortSignal): Promise<LeaseRecord | null>;
   /** Create the Lease; LeaseConflictError when it already exists. */
-  create(record: LeaseWrite): Promise<LeaseRecord>;
+  create(record: LeaseWrite, signal?: AbortSignal): Promise<LeaseRecord>;
   /** Replace the Lease if it is still at resourceVersion; LeaseConflictError otherwise. */
-  update(record: LeaseWrite, resourceVersion: string): Promise<LeaseRecord>;
+  update(record: LeaseWrite, resourceVersion: string, signal?: AbortSignal): Promise<LeaseRecord>;
 }
 
 export class LeaseConflictError extends Error {
@@ -104,19 +110,20 @@ export function kubeLeaseStore(client: KubeTransport, namespace: string, name: s
   const path = objectPath('Lease', namespace, name);
   return {
     description: `lease ${namespace}/${name}`,
-    async get() {
+    async get(signal) {
       try {
-        return leaseToRecord(await client.get<V1Lease>(path));
+        return leaseToRecord(await client.request<V1Lease>('GET', path, signal ? { signal } : {}));
       } catch (e) {
         if (httpStatusOf(e) === 404) return null;
         throw e;
       }
     },
-    async create(record) {
+    async create(record, signal) {
       try {
         return leaseToRecord(
           await client.request<V1Lease>('POST', collectionPath('Lease', namespace), {
             body: recordToLease(name, namespace, record),
+            ...(signal ? { signal } : {}),
           }),
         );
       } catch (e) {
@@ -125,10 +132,12 @@ export function kubeLeaseStore(client: KubeTransport, namespace: string, name: s
         throw e;
       }
     },
-    async update(record, resourceVersion) {
+    async update(record, resourceVersion, signal) {
       try {
         const body = recordToLease(name, namespace, record, resourceVersion);
-        return leaseToRecord(await client.request<V1Lease>('PUT', path, { body }));
+        return leaseToRecord(
+          await client.request<V1Lease>('PUT', path, { body, ...(signal ? { signal } : {}) }),
+        );
       } catch (e) {
         if (httpStatusOf(e) === 409)
           throw new LeaseConflictError(`lease ${namespace}/${name} changed since it was read`);
@@ -173,25 +182,26 @@ export interface LeaderElectionOptions {
 
 const JITTER = 1.2;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
+/**
+ * A signal that aborts after `ms`, or with `parent`; `release()` stops its timer. Built on
+ * setTimeout rather than AbortSignal.timeout so that tests with fake timers control it.
+ */
+function deadlineSignal(ms: number, parent?: AbortSignal): { signal: AbortSignal; release(): void } {
+  const ctrl = new AbortController();
+  const timer = setTimeout(
+    () => ctrl.abort(new DOMException(`lease call did not finish within ${ms} ms`, 'TimeoutError')),
+    Math.max(ms, 0),
+  );
+  const onParent = () => ctrl.abort(parent?.reason);
+  if (parent?.aborted) onParent();
+  else parent?.addEventListener('abort', onParent, { once: true });
+  return {
+    signal: ctrl.signal,
+    release() {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`lease call did not finish within ${ms} ms`)), Math.max(ms, 0));
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
 }
 
 /**
@@ -264,9 +274,9 @@ export class LeaderElector {
 
   private async run(): Promise<void> {
     const signal = this.abort.signal;
-    // Acquire.
+    // Acquire. stop() aborts the attempt in flight.
     while (!signal.aborted) {
-      if (await this.tryAcquireOrRenew()) break;
+      if (await this.tryAcquireOrRenew(signal)) break;
       await sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)), signal);
     }
     if (signal.aborted) return;
@@ -277,12 +287,11 @@ export class LeaderElector {
       await sleep(this.retryPeriodMs, signal);
       if (signal.aborted) return;
       const remaining = this.renewDeadlineMs - (this.now() - lastRenewMono);
-      let renewed = false;
-      try {
-        renewed = remaining > 0 && (await withDeadline(this.tryAcquireOrRenew(), remaining));
-      } catch (e) {
-        this.opts.log?.warn({ err: String(e) }, 'lease renewal failed');
-      }
+      // Past the deadline the renewal is aborted, request included: a PUT that landed later
+      // would renew a Lease this replica has already given up.
+      const deadline = deadlineSignal(remaining, signal);
+      const renewed = remaining > 0 && (await this.tryAcquireOrRenew(deadline.signal));
+      deadline.release();
       if (signal.aborted) return;
       if (renewed) {
         lastRenewMono = this.now();
@@ -329,13 +338,16 @@ export class LeaderElector {
     this.noteHolder(record.holderIdentity);
   }
 
-  /** One step of client-go's tryAcquireOrRenew. True when we hold the Lease afterwards. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * One step of client-go's tryAcquireOrRenew. True when we hold the Lease afterwards; false on
+   * any failure, an aborted call included (logged).
+   */
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const wallNow = Date.now();
     const leaseSeconds = Math.ceil(this.leaseDurationMs / 1000);
     let current: LeaseRecord | null;
     try {
-      current = await this.store.get();
+      current = await this.store.get(signal);
     } catch (e) {
       this.opts.log?.warn({ err: String(e), lease: this.store.description }, 'reading the lease failed');
       return false;
@@ -343,13 +355,16 @@ export class LeaderElector {
     if (current === null) {
       try {
         this.observe(
-          await this.store.create({
-            holderIdentity: this.identity,
-            leaseDurationSeconds: leaseSeconds,
-            acquireTimeMs: wallNow,
-            renewTimeMs: wallNow,
-            leaseTransitions: 0,
-          }),
+          await this.store.create(
+            {
+              holderIdentity: this.identity,
+              leaseDurationSeconds: leaseSeconds,
+              acquireTimeMs: wallNow,
+              renewTimeMs: wallNow,
+              leaseTransitions: 0,
+            },
+            signal,
+          ),
         );
         return true;
       } catch (e) {
@@ -375,7 +390,7 @@ export class LeaderElector {
       leaseTransitions: takingOver ? current.leaseTransitions + 1 : current.leaseTransitions,
     };
     try {
-      this.observe(await this.store.update(next, current.resourceVersion));
+      this.observe(await this.store.update(next, current.resourceVersion, signal));
       return true;
     } catch (e) {
       if (!(e instanceof LeaseConflictError)) {
@@ -390,25 +405,27 @@ export class LeaderElector {
     const observed = this.observed;
     if (!observed || observed.holderIdentity !== this.identity) return;
     const wallNow = Date.now();
+    // Not tied to stop()'s signal, which has already aborted: the release gets its own deadline.
+    const deadline = deadlineSignal(this.renewDeadlineMs);
     try {
       this.observe(
-        await withDeadline(
-          this.store.update(
-            {
-              holderIdentity: '',
-              leaseDurationSeconds: 1,
-              acquireTimeMs: wallNow,
-              renewTimeMs: wallNow,
-              leaseTransitions: observed.leaseTransitions,
-            },
-            observed.resourceVersion,
-          ),
-          this.renewDeadlineMs,
+        await this.store.update(
+          {
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTimeMs: wallNow,
+            renewTimeMs: wallNow,
+            leaseTransitions: observed.leaseTransitions,
+          },
+          observed.resourceVersion,
+          deadline.signal,
         ),
       );
       this.opts.log?.info({ identity: this.identity, lease: this.store.description }, 'released the lease');
     } catch (e) {
       this.opts.log?.warn({ err: String(e), lease: this.store.description }, 'releasing the lease failed');
+    } finally {
+      deadline.release();
     }
   }
 }
