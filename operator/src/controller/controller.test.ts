@@ -43,7 +43,7 @@ async function startedController() {
     readSecret: async () => undefined,
     read: async () => undefined,
     switchToRecreate: async () => {},
-    deleteIngress: async () => {},
+    delete: async () => {},
     createEvent: async () => {},
   };
   const client = fakeClient();

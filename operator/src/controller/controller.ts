@@ -6,9 +6,10 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
-import { CachedQueue } from '../kube/cached-queue.ts';
 import { apiFailure } from '../kube/errors.ts';
+import { EventDeduplicator } from '../kube/event-deduplicator.ts';
 import { Informer, type InformerHooks, type ListResult, listPage } from '../kube/informer.ts';
+import { PermanentError } from '../kube/queue.ts';
 import { collectionPath, RESOURCES, type ResourceKind } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import {
@@ -19,9 +20,12 @@ import {
   MANAGED_SELECTOR,
 } from '../render/meta.ts';
 import { readsSecret } from '../render/secret-refs.ts';
+import { CachedQueue } from '../runtime/cached-queue.ts';
+import { CHILD_KINDS, type ChildKind } from './child-kinds.ts';
 import { type KubeApi, kubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
-import { CHILD_KINDS, type ChildKind, type Logger, Reconciler } from './reconcile.ts';
+import { ReadYourWrites } from './read-your-writes.ts';
+import { type Logger, Reconciler } from './reconcile.ts';
 
 /** Receives controller telemetry (prom-client metrics in the operator process). */
 export interface ControllerObserver {
@@ -56,6 +60,8 @@ export class WebUIController extends CachedQueue {
   private readonly opts: ControllerOptions;
   private readonly informers = new Map<string, Informer<KubernetesObject>[]>();
   private readonly reconciler: Reconciler;
+  /** Shared with the reconciler: the watch events here tell it when the cache caught up. */
+  private readonly writes = new ReadYourWrites();
 
   constructor(opts: ControllerOptions) {
     const observer = opts.observer;
@@ -68,7 +74,9 @@ export class WebUIController extends CachedQueue {
         onError: (key, err) =>
           opts.log.warn(
             { webui: key, err: err instanceof Error ? err.message : String(err) },
-            'reconcile failed; retrying with backoff',
+            err instanceof PermanentError
+              ? 'reconcile failed; waiting for the WebUI to change'
+              : 'reconcile failed; retrying with backoff',
           ),
       },
     });
@@ -80,6 +88,8 @@ export class WebUIController extends CachedQueue {
         child: (kind, ns, name) => this.find(kind, ns, name),
       },
       api,
+      writes: this.writes,
+      recordedEvents: new EventDeduplicator(),
       prober: opts.prober ?? new OllamaProber(),
       defaultImage: opts.defaultImage,
       log: opts.log,
@@ -112,11 +122,11 @@ export class WebUIController extends CachedQueue {
       labelSelector,
       watchAccept: CONTENT_TYPE.metadata,
       watch: this.opts.client.watch,
-      list: async ({ limit, continue: cont }) =>
+      list: async (query) =>
         listPage(
           await this.opts.client.get<ListResult>(
             collectionPath('Secret', ns),
-            { limit, continue: cont, labelSelector },
+            { ...query, labelSelector },
             CONTENT_TYPE.metadataList,
           ),
         ),
@@ -153,17 +163,13 @@ export class WebUIController extends CachedQueue {
       watchPath: collectionPath(kind, ns),
       ...(labelSelector ? { labelSelector } : {}),
       watch: this.opts.client.watch,
-      list: async ({ limit, continue: cont }) =>
+      list: async (query) =>
         listPage(
-          await this.opts.client.get<ListResult>(collectionPath(kind, ns), {
-            limit,
-            continue: cont,
-            labelSelector,
-          }),
+          await this.opts.client.get<ListResult>(collectionPath(kind, ns), { ...query, labelSelector }),
         ),
       onChange: (type, obj, old) => {
         if (primary) {
-          this.reconciler.forgetStatus(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+          this.writes.forgetStatus(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
           // Our own status writes change neither generation nor deletion: skip them.
           const changed =
             type !== 'update' ||
@@ -174,7 +180,7 @@ export class WebUIController extends CachedQueue {
           return;
         }
         // The cache now shows this object at least as new as our last write to it.
-        this.reconciler.forget(kind as ChildKind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+        this.writes.forgetChild(kind as ChildKind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
         const owner = obj.metadata?.labels?.[LABEL_INSTANCE];
         if (owner && obj.metadata?.labels?.[LABEL_NAME] === 'webui') {
           this.queue.add(`${obj.metadata?.namespace}/${owner}`);

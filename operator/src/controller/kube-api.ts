@@ -3,11 +3,11 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { type EventType, recordEvent } from '../kube/events.ts';
-import { isResourceKind, objectPath } from '../kube/resources.ts';
+import { objectPath } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
-import { CHILD_KINDS } from './reconcile.ts';
+import { type ChildKind, isChildKind } from './child-kinds.ts';
 
 export type { EventType } from '../kube/events.ts';
 
@@ -25,16 +25,16 @@ export interface KubeApi {
    * field nobody owns, and the API server refuses Recreate with rollingUpdate set.
    */
   switchToRecreate(namespace: string, name: string): Promise<void>;
-  /** Deletes an Ingress the spec no longer wants (404 counts as done). */
-  deleteIngress(namespace: string, name: string, uid: string): Promise<void>;
+  /**
+   * Deletes a child the spec no longer wants, only if it is still the object with `uid`
+   * (a precondition: never a same-named successor). 404 counts as done.
+   */
+  delete(kind: ChildKind, namespace: string, name: string, uid: string): Promise<void>;
   createEvent(w: WebUI, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-const CHILD_KIND_SET: ReadonlySet<string> = new Set(CHILD_KINDS);
-
 function childPath(kind: string | undefined, namespace: string, name: string): string {
-  if (!kind || !CHILD_KIND_SET.has(kind) || !isResourceKind(kind))
-    throw new Error(`cannot handle kind ${kind}`);
+  if (!isChildKind(kind)) throw new Error(`cannot handle kind ${kind}`);
   return objectPath(kind, namespace, name);
 }
 
@@ -82,10 +82,10 @@ export function kubeApi(client: KubeTransport, reportingInstance: string): KubeA
       });
     },
 
-    async deleteIngress(namespace, name, uid) {
+    async delete(kind, namespace, name, uid) {
       try {
         // The uid precondition makes sure only the object we saw is deleted.
-        await client.request('DELETE', objectPath('Ingress', namespace, name), {
+        await client.request('DELETE', childPath(kind, namespace, name), {
           body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } },
         });
       } catch (e) {

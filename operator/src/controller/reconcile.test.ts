@@ -1,9 +1,13 @@
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { defaultSpec, type WebUI, type WebUISpecInput, type WebUIStatus } from '../api/v1alpha1/webui.ts';
+import { EventDeduplicator } from '../kube/event-deduplicator.ts';
+import { PermanentError } from '../kube/queue.ts';
+import type { ChildKind } from './child-kinds.ts';
 import type { KubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
-import { type ChildKind, ReconcileError, Reconciler } from './reconcile.ts';
+import { ReadYourWrites } from './read-your-writes.ts';
+import { ReconcileError, Reconciler } from './reconcile.ts';
 
 /** In-memory API and cache: applies land in the cache, as a watch would deliver them. */
 function world(
@@ -56,9 +60,9 @@ function world(
       const d = children.get(`Deployment/${name}`) as V1Deployment | undefined;
       if (d?.spec) d.spec.strategy = { type: 'Recreate' };
     },
-    async deleteIngress(_ns, name) {
-      writes.push(`delete Ingress/${name}`);
-      children.delete(`Ingress/${name}`);
+    async delete(kind, _ns, name) {
+      writes.push(`delete ${kind}/${name}`);
+      children.delete(`${kind}/${name}`);
     },
     async createEvent(_w, type, reason) {
       events.push(`${type} ${reason}`);
@@ -71,6 +75,8 @@ function world(
       child: (kind: ChildKind, _ns, name) => children.get(`${kind}/${name}`),
     },
     api,
+    writes: new ReadYourWrites(),
+    recordedEvents: new EventDeduplicator(),
     prober: new OllamaProber({
       fetch: async () => ({ ok: true, status: 200, json: async () => ({ version: '0.9.9' }) }),
     }),
@@ -158,21 +164,25 @@ describe('Reconciler', () => {
 
   it('reports a failed apply as Degraded, records a Warning and fails for a retry with backoff', async () => {
     const w = world(spec, { failKind: 'Service' });
-    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toBeInstanceOf(ReconcileError);
+    const err = await w.reconciler.reconcile('ns', 'chat').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReconcileError);
+    // A refused apply may pass (a webhook, a quota): it keeps its backoff.
+    expect(err).not.toBeInstanceOf(PermanentError);
     const degraded = w.webui.status?.conditions?.find((c) => c.type === 'Degraded');
     expect(degraded).toMatchObject({ status: 'True', reason: 'ReconcileFailed' });
     expect(degraded?.message).toContain('Service refused');
     expect(w.events).toContain('Warning ApplyFailed');
   });
 
-  it('reports a stored spec it cannot render as Degraded and leaves the children alone', async () => {
+  it('reports a stored spec it cannot render as Degraded, leaves the children alone and waits for an edit', async () => {
     const w = world(spec);
     await w.reconciler.reconcile('ns', 'chat');
     const url = w.webui.status?.url;
     w.writes.length = 0;
     // Accepted by an older CRD (pattern ^/), refused by the current one.
     w.setSpec({ ...spec, ingress: { host: 'chat.example.com', path: '/a b' } });
-    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toBeInstanceOf(ReconcileError);
+    // Permanent: retrying cannot render it, so the queue waits for the next edit instead of a backoff.
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toBeInstanceOf(PermanentError);
     expect(w.writes).toEqual(['status']);
     const degraded = w.webui.status?.conditions?.find((c) => c.type === 'Degraded');
     expect(degraded).toMatchObject({ status: 'True', reason: 'ReconcileFailed' });

@@ -1,7 +1,13 @@
 /**
  * Level-triggered reconcile of one WebUI: read it from the cache, render the
  * desired children, server-side apply only what drifted, observe, and write
- * status only when it changed. Knows nothing about watches or queues.
+ * status only when it changed. Knows nothing about watches or queues, and
+ * keeps no state of its own: which Events were recorded lately and which
+ * writes the cache has not shown yet are collaborators it is given.
+ *
+ * Failures: a spec that cannot be rendered is permanent (UnrenderableSpecError:
+ * reported as Degraded, then nothing until the WebUI is edited); everything
+ * else is passing (ReconcileError: retried with backoff).
  */
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import {
@@ -13,6 +19,8 @@ import {
 } from '../api/v1alpha1/webui.ts';
 import { APPLIED_HASH_ANNOTATION, needsApply, stampApplied } from '../kube/drift.ts';
 import { apiFailure } from '../kube/errors.ts';
+import type { EventDeduplicator } from '../kube/event-deduplicator.ts';
+import { PermanentError } from '../kube/queue.ts';
 import { ollamaUrls } from '../render/backend.ts';
 import { sha256Hex } from '../render/config-hash.ts';
 import { type Desired, renderAll } from '../render/index.ts';
@@ -26,21 +34,11 @@ import {
 import { publicUrl } from '../render/network.ts';
 import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY } from '../render/secret-key.ts';
 import { referencedSecrets, type SecretRef } from '../render/secret-refs.ts';
+import type { ChildKind } from './child-kinds.ts';
 import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
+import type { ReadYourWrites } from './read-your-writes.ts';
 import { computeStatus, condition, statusDiffers } from './status.ts';
-
-/** Every kind the operator creates for a WebUI: applied, watched and owned the same way. */
-export const CHILD_KINDS = [
-  'Deployment',
-  'Service',
-  'Secret',
-  'PersistentVolumeClaim',
-  'Ingress',
-  'PodDisruptionBudget',
-] as const;
-
-export type ChildKind = (typeof CHILD_KINDS)[number];
 
 /** Read-only view of the informer caches. Objects must not be mutated. */
 export interface ReconcileCache {
@@ -58,6 +56,10 @@ export interface Logger {
 export interface ReconcilerDeps {
   cache: ReconcileCache;
   api: KubeApi;
+  /** Writes the cache has not shown yet; the controller forgets them on watch events. */
+  writes: ReadYourWrites;
+  /** Keeps the retries of a failing reconcile from repeating its Events. */
+  recordedEvents: EventDeduplicator;
   prober: OllamaProber;
   defaultImage: string;
   log: Logger;
@@ -71,8 +73,14 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** A passing failure (an apply refused, a Secret missing, the API server away): retried with backoff. */
 export class ReconcileError extends Error {
   override name = 'ReconcileError';
+}
+
+/** The stored spec cannot be rendered: no retry can fix it, an edit of the WebUI can. */
+export class UnrenderableSpecError extends PermanentError {
+  override name = 'UnrenderableSpecError';
 }
 
 function secretValue(s: V1Secret | KubernetesObject | undefined, key: string): string | undefined {
@@ -118,38 +126,9 @@ export class Reconciler {
     return this.deps.now?.() ?? new Date();
   }
 
-  private readonly recentEvents = new Map<string, number>();
-  /**
-   * Writes the informer cache has not shown yet, keyed by object, with the
-   * resourceVersion the cache had before the write. While the cache still shows
-   * that version, a reconcile triggered meanwhile trusts the write instead of
-   * repeating it. Entries go as soon as the cache moves on.
-   */
-  private readonly recentApplies = new Map<
-    string,
-    { hash: string; before: string; result: KubernetesObject }
-  >();
-  private readonly recentStatus = new Map<string, { before: string; status: WebUIStatus }>();
-
-  /** Called on every watch event of a child: the cache has caught up (or the child is gone). */
-  forget(kind: ChildKind, namespace: string, name: string): void {
-    this.recentApplies.delete(`${kind}/${namespace}/${name}`);
-  }
-
-  /** The cache has a newer WebUI than our last status write saw. */
-  forgetStatus(namespace: string, name: string): void {
-    this.recentStatus.delete(`${namespace}/${name}`);
-  }
-
   private async event(w: WebUI, type: EventType, reason: string, message: string): Promise<void> {
-    // Retries of a failing reconcile would repeat the same event; record it once per 10 minutes.
     const key = `${w.metadata.uid}/${reason}/${message}`;
-    const t = this.now().getTime();
-    const last = this.recentEvents.get(key);
-    if (last !== undefined && t - last < 10 * 60_000) return;
-    this.recentEvents.set(key, t);
-    if (this.recentEvents.size > 10_000)
-      this.recentEvents.delete(this.recentEvents.keys().next().value as string);
+    if (!this.deps.recordedEvents.isNew(key, this.now().getTime())) return;
     try {
       await this.deps.api.createEvent(w, type, reason, message);
     } catch (e) {
@@ -184,8 +163,9 @@ export class Reconciler {
     if (!cached || cached.metadata.deletionTimestamp) return {};
     // The API server defaults on write; objects stored before a default existed lack it.
     const w: WebUI = { ...cached, spec: defaultSpec(cached.spec) };
-    const { cache, api, log } = this.deps;
+    const { cache, api, log, writes } = this.deps;
     const errors: string[] = [];
+    let unrenderable = false;
     const digests: Record<string, string> = {};
 
     // The generated key is read from the cache, or the API when the cache has not seen it yet:
@@ -215,6 +195,7 @@ export class Reconciler {
     } catch (e) {
       // Only a spec stored under an older, looser schema gets here (the CRD refuses it now):
       // report it on the WebUI and leave the children as they are.
+      unrenderable = true;
       errors.push(
         `the spec cannot be rendered: ${e instanceof Error ? e.message : String(e)}; edit the WebUI`,
       );
@@ -231,14 +212,12 @@ export class Reconciler {
         const childName = obj.metadata?.name ?? '';
         const live = cache.child(kind, namespace, childName);
         const stamped = stampApplied(obj);
-        const recentKey = `${kind}/${namespace}/${childName}`;
-        const recent = this.recentApplies.get(recentKey);
+        const hash = appliedHash(stamped) ?? '';
         const liveRv = live?.metadata?.resourceVersion ?? '';
-        if (recent && recent.before === liveRv && recent.hash === appliedHash(stamped)) {
-          // The watch has not delivered our last apply yet; it was this very object.
-          return { kind, childName, observed: recent.result };
-        }
-        if (recent) this.recentApplies.delete(recentKey);
+        const recent = writes.appliedSince(kind, namespace, childName, liveRv);
+        // The watch has not delivered our last apply yet; it was this very object.
+        if (recent?.hash === hash) return { kind, childName, observed: recent.result };
+        if (recent) writes.forgetChild(kind, namespace, childName);
         if (!needsApply(stamped, live)) return { kind, childName, observed: live };
         try {
           // Not in our cache (which holds only what this operator labels): make sure we are
@@ -258,7 +237,7 @@ export class Reconciler {
             await api.switchToRecreate(namespace, childName);
           }
           const result = await api.apply(stamped);
-          this.recentApplies.set(recentKey, { hash: appliedHash(stamped) ?? '', before: liveRv, result });
+          writes.rememberApply(kind, namespace, childName, liveRv, { hash, result });
           log.info({ webui: `${namespace}/${name}`, kind, name: childName, created: !live }, 'applied');
           return { kind, childName, observed: result, applied: { stamped, live } };
         } catch (e) {
@@ -287,8 +266,8 @@ export class Reconciler {
       // Only what this WebUI controls: never a same-named object someone else made.
       if (!live?.metadata?.uid || owner?.uid !== w.metadata.uid) continue;
       try {
-        await api.deleteIngress(namespace, p.name, live.metadata.uid);
-        this.forget(p.kind, namespace, p.name);
+        await api.delete(p.kind, namespace, p.name, live.metadata.uid);
+        writes.forgetChild(p.kind, namespace, p.name);
         await this.event(w, 'Normal', 'Deleted', `deleted ${p.kind} ${p.name} (spec.ingress is off)`);
       } catch (e) {
         errors.push(`delete ${p.kind} ${p.name}: ${apiFailure(e).message}`);
@@ -308,12 +287,8 @@ export class Reconciler {
     );
     const ollama = await this.deps.prober.probe(ollamaUrls(w));
     // While the cache has not shown our last status write, that write is the previous status.
-    const statusKey = `${namespace}/${name}`;
     const rv = cached.metadata.resourceVersion ?? '';
-    const wroteBefore = this.recentStatus.get(statusKey);
-    const cacheBehind = wroteBefore?.before === rv;
-    if (wroteBefore && !cacheBehind) this.recentStatus.delete(statusKey);
-    const prevStatus = cacheBehind ? wroteBefore.status : w.status;
+    const prevStatus = writes.statusSince(namespace, name, rv) ?? w.status;
     const status = computeStatus({
       webui: prevStatus ? { ...w, status: prevStatus } : w,
       backend,
@@ -331,10 +306,14 @@ export class Reconciler {
       } catch (e) {
         throw new ReconcileError(`write status: ${apiFailure(e).message}`);
       }
-      this.recentStatus.set(statusKey, { before: rv, status });
+      writes.rememberStatus(namespace, name, rv, status);
       await this.transitionEvents(w, prevStatus, status);
     }
-    if (errors.length > 0) throw new ReconcileError(errors.join('; '));
+    if (errors.length > 0) {
+      // Alone, a spec that cannot be rendered waits for an edit; with a passing problem beside it, retry.
+      const only = unrenderable && errors.length === 1;
+      throw only ? new UnrenderableSpecError(errors.join('; ')) : new ReconcileError(errors.join('; '));
+    }
     return { requeueAfterMs: this.deps.resyncMs ?? 60_000 };
   }
 

@@ -25,6 +25,34 @@ export class KubeApiError extends Error {
   }
 }
 
+/** The Status an ERROR watch event carries, as the error the same failure of a request would be. */
+export function watchEventError(obj: unknown): KubeApiError {
+  const s = (typeof obj === 'object' && obj !== null ? obj : {}) as ApiStatus & {
+    details?: { retryAfterSeconds?: unknown };
+  };
+  const code = typeof s.code === 'number' ? s.code : 500;
+  const retryAfter = s.details?.retryAfterSeconds;
+  return new KubeApiError(
+    code,
+    { code, ...(s.reason ? { reason: s.reason } : {}), message: s.message ?? `watch ERROR event (${code})` },
+    typeof retryAfter === 'number' && retryAfter >= 0 ? retryAfter : undefined,
+  );
+}
+
+/** Milliseconds the server asked the client to wait (Retry-After), 0 when it did not. */
+export function retryAfterMs(e: unknown): number {
+  return e instanceof KubeApiError && e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : 0;
+}
+
+/**
+ * The API server cannot serve the resourceVersion asked for: too old (410 Gone, compacted) or
+ * newer than its cache has seen ("Too large resource version", 504).
+ */
+export function isResourceVersionUnavailable(e: unknown): boolean {
+  if (!(e instanceof KubeApiError)) return false;
+  return e.code === 410 || (e.code === 504 && /too large resource version/i.test(e.message));
+}
+
 export interface ApiFailure {
   code?: number;
   reason?: string;

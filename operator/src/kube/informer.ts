@@ -1,17 +1,38 @@
 /**
  * A small self-healing informer: list, then watch from the list's
- * resourceVersion with bookmarks; relist on 410 Gone; reconnect with jittered
- * exponential backoff on any other failure; never stop until stop() is called.
- * Handlers only get told about changes; they must not do I/O themselves.
+ * resourceVersion with bookmarks; relist on 410 Gone; never stop until stop()
+ * is called. Handlers only get told about changes; they must not do I/O themselves.
+ *
+ * Under a misbehaving API server it must not add load: every failure waits by
+ * the shared backoff (kube/backoff.ts), which grows while failures go on and
+ * resets only after sustained success. Failures are: a list or watch request
+ * that fails, an ERROR event (410 means relist, after the backoff too: a
+ * flapping watch must not loop through lists), and a watch that the server
+ * closes within a second without an event (client-go's "very short watch").
+ * A Retry-After from the server (a 429 answer or ERROR event) is a floor.
+ *
+ * Lists are served from the API server's watch cache (docs/operations.md,
+ * "Relists"): the first one asks for any version (resourceVersion=0), later
+ * ones for a version not older than the last one seen, and only when the cache
+ * cannot serve that does a list read consistently (resourceVersion unset).
  *
  * Written instead of client-node's makeInformer, which stops for good on any
  * non-410 error, asks for no bookmarks and mixes Date and string timestamps.
  * The transport (KubeClient.watch) is separate, so tests can drive events.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { httpStatusOf } from './errors.ts';
+import { Backoff, type BackoffPolicy, sleep } from './backoff.ts';
+import { httpStatusOf, isResourceVersionUnavailable, retryAfterMs, watchEventError } from './errors.ts';
 
 export type EventType = 'add' | 'update' | 'delete';
+
+/** The query of one list request (the informer's list function adds its selectors). */
+export interface ListQuery {
+  limit: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: 'NotOlderThan';
+}
 
 export interface ListPage<T> {
   items: T[];
@@ -39,7 +60,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Short name for logs and metrics, e.g. "deployments". */
   resource: string;
   /** One page of the list; must apply the same label and field selectors as the watch. */
-  list(opts: { limit: number; continue?: string }): Promise<ListPage<T>>;
+  list(query: ListQuery): Promise<ListPage<T>>;
   /** API path to watch, e.g. /apis/apps/v1/deployments. */
   watchPath: string;
   labelSelector?: string;
@@ -50,9 +71,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   watch: WatchFn;
   onChange(type: EventType, obj: T, old: T | undefined): void;
   hooks?: InformerHooks;
-  /** Backoff for reconnects after failures. */
-  initialBackoffMs?: number;
-  maxBackoffMs?: number;
+  /** Backoff after failures; INFORMER_BACKOFF where unset. */
+  backoff?: Partial<BackoffPolicy>;
   /** Relist when nothing (not even a bookmark) arrived for this long. */
   watchdogMs?: number;
   pageSize?: number;
@@ -75,12 +95,44 @@ export function listPage<T>(list: ListResult): ListPage<T> {
   };
 }
 
-export function objectKey(o: KubernetesObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+/**
+ * client-go's reflector backoff, with the operator's jitter: 1 s doubling to 30 s, forgotten after
+ * two minutes of success.
+ */
+export const INFORMER_BACKOFF: BackoffPolicy = {
+  baseMs: 1000,
+  capMs: 30_000,
+  jitter: 0.2,
+  resetAfterMs: 120_000,
+};
+
+/** A watch that ends sooner than this without any event failed, though it ended cleanly. */
+export const SHORT_WATCH_MS = 1000;
+
+/** A Retry-After longer than this is cut to it: a broken server must not park a watch for hours. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * The version a (re)list asks for. Any version from the watch cache at first; after that, from the
+ * cache but never older than `lastSeen`, so the cache cannot take us back in time; a consistent
+ * read (no resourceVersion) only once the cache could not serve that.
+ */
+export function relistVersion(
+  lastSeen: string,
+  cacheCannotServe: boolean,
+): Pick<ListQuery, 'resourceVersion' | 'resourceVersionMatch'> {
+  if (cacheCannotServe) return {};
+  if (lastSeen === '') return { resourceVersion: '0' };
+  return { resourceVersion: lastSeen, resourceVersionMatch: 'NotOlderThan' };
 }
 
-function isGone(obj: unknown): boolean {
-  return typeof obj === 'object' && obj !== null && (obj as { code?: number }).code === 410;
+/** How a watch ended: the reason is what watch_restarts_total counts. */
+type WatchEnd =
+  | { reason: 'closed' | 'gone' | 'timeout' | 'watchdog' }
+  | { reason: 'error'; waitAtLeastMs: number };
+
+export function objectKey(o: KubernetesObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
 /** Drops what the operator never reads, to keep the cache small at scale. */
@@ -95,18 +147,26 @@ function slim<T extends KubernetesObject>(o: T): T {
 export class Informer<T extends KubernetesObject> {
   private readonly opts: InformerOptions<T>;
   private readonly store = new Map<string, T>();
+  private readonly backoff: Backoff;
+  /** Aborted by stop(): ends a backoff pause at once. */
+  private readonly stopping = new AbortController();
   private resourceVersion = '';
   private needList = true;
+  /** The last list failed because the watch cache could not serve its version. */
+  private cacheCannotServe = false;
   private synced = false;
   private stopped = false;
   private current: AbortController | undefined;
   private lastActivity = Date.now();
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(opts: InformerOptions<T>) {
     this.opts = opts;
+    this.backoff = new Backoff(
+      { ...INFORMER_BACKOFF, ...opts.backoff },
+      opts.random ? { random: opts.random } : {},
+    );
   }
 
   get resource(): string {
@@ -152,65 +212,52 @@ export class Informer<T extends KubernetesObject> {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
     this.current?.abort();
-    this.wake?.();
+    this.stopping.abort();
     await this.loop;
   }
 
-  private backoff(failures: number): number {
-    const initial = this.opts.initialBackoffMs ?? 1000;
-    const max = this.opts.maxBackoffMs ?? 60_000;
-    const base = Math.min(max, initial * 2 ** Math.max(0, failures - 1));
-    const r = this.opts.random ?? Math.random;
-    return Math.round(base * (0.8 + 0.4 * r()));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  /** Waits out one failure's backoff (at least `retryAfter` ms), or until stop(). */
+  private pauseAfterFailure(retryAfter = 0): Promise<void> {
+    return sleep(this.backoff.failed(Math.min(retryAfter, MAX_RETRY_AFTER_MS)), this.stopping.signal);
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
     while (!this.stopped) {
       if (this.needList) {
         try {
           await this.relist();
-          failures = 0;
+          this.backoff.succeeded();
         } catch (e) {
-          failures++;
+          if (this.stopped) break;
+          this.cacheCannotServe = isResourceVersionUnavailable(e);
           this.opts.hooks?.onError?.(this.opts.resource, e);
-          await this.sleep(this.backoff(failures));
+          await this.pauseAfterFailure(retryAfterMs(e));
           continue;
         }
       }
       if (this.stopped) break;
-      const reason = await this.watchOnce();
+      const end = await this.watchOnce();
       if (this.stopped) break;
-      if (reason === 'gone') {
+      this.opts.hooks?.onRestart?.(this.opts.resource, end.reason);
+      if (end.reason === 'gone') {
         this.needList = true;
-      } else if (reason === 'error') {
-        failures++;
-        await this.sleep(this.backoff(failures));
-      } else {
-        failures = 0;
+        await this.pauseAfterFailure();
+      } else if (end.reason === 'error') {
+        await this.pauseAfterFailure(end.waitAtLeastMs);
       }
-      this.opts.hooks?.onRestart?.(this.opts.resource, reason);
     }
   }
 
   private async relist(): Promise<void> {
     const fresh = new Map<string, T>();
+    const version = relistVersion(this.resourceVersion, this.cacheCannotServe);
     let cont: string | undefined;
     let rv = '';
     do {
+      // A continued page carries no version: the continue token pins the list's snapshot.
       const page = await this.opts.list({
         limit: this.opts.pageSize ?? 500,
-        ...(cont ? { continue: cont } : {}),
+        ...(cont ? { continue: cont } : version),
       });
       for (const raw of page.items) {
         const o = slim(raw);
@@ -234,14 +281,18 @@ export class Informer<T extends KubernetesObject> {
     for (const [k, o] of old) if (!fresh.has(k)) this.opts.onChange('delete', o, undefined);
     this.resourceVersion = rv;
     this.needList = false;
+    this.cacheCannotServe = false;
     this.synced = true;
     this.lastActivity = Date.now();
   }
 
-  /** One watch connection; resolves with why it ended. */
-  private watchOnce(): Promise<'closed' | 'gone' | 'error' | 'timeout' | 'watchdog'> {
+  /** One watch connection; resolves with how it ended. */
+  private watchOnce(): Promise<WatchEnd> {
     return new Promise((resolve) => {
-      let gone = false;
+      const openedAt = Date.now();
+      let events = 0;
+      /** The failure an ERROR event reported. */
+      let reported: unknown;
       // An event may arrive before watch() resolved its controller: remember to abort then.
       let ctrl: AbortController | undefined;
       let abortRequested = false;
@@ -261,10 +312,12 @@ export class Informer<T extends KubernetesObject> {
       const onEvent = (type: string, obj: unknown) => {
         this.lastActivity = Date.now();
         if (type === 'ERROR') {
-          if (isGone(obj)) gone = true;
+          reported = watchEventError(obj);
           abort();
           return;
         }
+        // The first event proves the watch works: a run of success starts.
+        if (events++ === 0) this.backoff.succeeded();
         const o = obj as T;
         const rv = o?.metadata?.resourceVersion;
         if (type === 'BOOKMARK') {
@@ -287,15 +340,7 @@ export class Informer<T extends KubernetesObject> {
       const done = (err: unknown) => {
         finished = true;
         this.current = undefined;
-        if (gone || httpStatusOf(err) === 410) {
-          this.needList = true;
-          resolve('gone');
-        } else if (this.needList) resolve('watchdog');
-        else if (err && (err as Error).name === 'TimeoutError') resolve('timeout');
-        else if (err && (err as Error).name !== 'AbortError') {
-          this.opts.hooks?.onError?.(this.opts.resource, err);
-          resolve('error');
-        } else resolve('closed');
+        resolve(this.watchEnd(reported ?? err, Date.now() - openedAt, events));
       };
       this.opts.watch(this.opts.watchPath, query, onEvent, done, this.opts.watchAccept).then(
         (c) => {
@@ -308,5 +353,27 @@ export class Informer<T extends KubernetesObject> {
         (err: unknown) => done(err),
       );
     });
+  }
+
+  /** Why a watch that lasted `ms` and delivered `events` ended with `err` (null: the server closed it). */
+  private watchEnd(err: unknown, ms: number, events: number): WatchEnd {
+    if (httpStatusOf(err) === 410) return { reason: 'gone' };
+    if (this.needList) return { reason: 'watchdog' };
+    if (this.stopped) return { reason: 'closed' };
+    const name = err instanceof Error ? err.name : undefined;
+    if (name === 'TimeoutError') return { reason: 'timeout' };
+    if (err && name !== 'AbortError') {
+      this.opts.hooks?.onError?.(this.opts.resource, err);
+      return { reason: 'error', waitAtLeastMs: retryAfterMs(err) };
+    }
+    if (ms < SHORT_WATCH_MS && events === 0) {
+      this.opts.hooks?.onError?.(
+        this.opts.resource,
+        new Error(`the watch closed after ${ms} ms without an event`),
+      );
+      return { reason: 'error', waitAtLeastMs: 0 };
+    }
+    this.backoff.succeeded();
+    return { reason: 'closed' };
   }
 }

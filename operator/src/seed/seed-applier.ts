@@ -9,19 +9,19 @@
  * does not parse, or that the API server refuses, gets a Warning Event on the ConfigMap and a log
  * line, and is retried with backoff (0.5 s doubling to 5 min).
  *
- * Runs next to the WebUI controller under the same lifecycle (kube/cached-queue.ts): every replica
+ * Runs next to the WebUI controller under the same lifecycle (runtime/cached-queue.ts): every replica
  * keeps the watch warm, only the leader writes.
  */
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import type { ControllerObserver } from '../controller/controller.ts';
 import type { Logger } from '../controller/reconcile.ts';
-import { CachedQueue } from '../kube/cached-queue.ts';
 import { apiFailure, isNotFound } from '../kube/errors.ts';
 import { type EventType, recordEvent } from '../kube/events.ts';
 import { Informer, type ListResult, listPage } from '../kube/informer.ts';
 import type { HandlerResult } from '../kube/queue.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
+import { CachedQueue } from '../runtime/cached-queue.ts';
 import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
 import { SEED_DATA_KEY, SEED_FIELD_MANAGER, seedNeedsApply, seedWebUI, takeoverRefusal } from './seed.ts';
 
@@ -80,8 +80,7 @@ export class SeedApplier extends CachedQueue {
       watchPath: path,
       fieldSelector,
       watch: opts.client.watch,
-      list: async ({ limit, continue: cont }) =>
-        listPage(await opts.client.get<ListResult>(path, { limit, continue: cont, fieldSelector })),
+      list: async (query) => listPage(await opts.client.get<ListResult>(path, { ...query, fieldSelector })),
       onChange: () => this.queue.add(key),
       hooks: {
         onRestart: (resource, reason) => opts.observer?.watchRestarted(resource, reason),

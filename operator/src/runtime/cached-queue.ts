@@ -5,8 +5,9 @@
  * (on the leader) and once every cache has synced: working from a partial cache would recreate
  * objects that exist.
  */
-import type { ManagedController } from '../runtime/lifecycle.ts';
-import { type HandlerResult, WorkQueue, type WorkQueueOptions } from './queue.ts';
+
+import { type HandlerResult, WorkQueue, type WorkQueueOptions } from '../kube/queue.ts';
+import type { ManagedController } from './lifecycle.ts';
 
 /** What is needed of an informer here. */
 export interface Cache {
