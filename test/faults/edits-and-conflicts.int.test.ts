@@ -1,51 +1,31 @@
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeOllama, startFakeOllama } from '../fake-ollama/fake-ollama.ts';
-import { type ControlPlane, startControlPlane } from '../harness/control-plane.ts';
-import { conflictRule, type FaultProxy, startFaultProxy } from './fault-proxy.ts';
+import { conflictRule } from './fault-proxy.ts';
+import { type ProxiedStage, startProxiedStage } from './proxied-stage.ts';
 import {
-  type Clients,
   condition,
   createWebUI,
   getWebUI,
-  installCrd,
   mergePatchWebUI,
   NS,
-  type OperatorProcess,
   operatorWrites,
   setOllamaUrl,
   sleep,
-  startOperator,
-  testClients,
   waitConverged,
 } from './support.ts';
 
 describe('rapid edits and conflicts', () => {
-  let cp: ControlPlane;
-  let ollama: FakeOllama;
-  let proxy: FaultProxy;
-  let c: Clients;
-  let op: OperatorProcess | undefined;
-
+  let stage: ProxiedStage | undefined;
   beforeAll(async () => {
-    cp = await startControlPlane({ auditLog: true });
-    await installCrd(cp);
-    ollama = await startFakeOllama({ host: '127.0.0.1', record: false });
-    proxy = await startFaultProxy(cp);
-    c = testClients(cp);
-    op = await startOperator(cp, { name: 'op', env: { KUBECONFIG: proxy.kubeconfigPath } });
+    stage = await startProxiedStage();
   });
-  afterAll(async () => {
-    await op?.kill9();
-    await proxy?.close();
-    await ollama?.close();
-    await cp?.stop();
-  });
+  afterAll(() => stage?.stop());
 
   it('coalesces 50 rapid edits and ends in the last one', async () => {
+    const { c, cp, ollama, op } = stage as ProxiedStage;
     await createWebUI(c, 'edited', { ollama: { baseUrl: ollama.url } });
     await waitConverged(c, ['edited']);
-    const reconcilesBefore = await (op as OperatorProcess).reconcileCount();
+    const reconcilesBefore = await op.reconcileCount();
     const since = Date.now();
     for (let i = 1; i <= 50; i++) await setOllamaUrl(c, 'edited', `${ollama.url}/edit-${i}`);
     await waitConverged(c, ['edited']);
@@ -63,10 +43,11 @@ describe('rapid edits and conflicts', () => {
     // Edits that arrive while a reconcile runs collapse into one more run.
     expect(deploymentWrites.length).toBeGreaterThan(0);
     expect(deploymentWrites.length).toBeLessThan(50);
-    expect((await (op as OperatorProcess).reconcileCount()) - reconcilesBefore).toBeLessThan(50);
+    expect((await op.reconcileCount()) - reconcilesBefore).toBeLessThan(50);
   });
 
   it('retries 409 conflicts without reporting a failure', async () => {
+    const { c, cp, ollama, proxy } = stage as ProxiedStage;
     const isWrite = (m: string) => m === 'PATCH' || m === 'PUT' || m === 'POST';
     const name = 'conflicted';
     const under = (path: string) => path.includes(`/namespaces/${NS}/`) && path.includes(name);

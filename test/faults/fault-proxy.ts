@@ -2,7 +2,10 @@
 // with a fault instead of forwarding them. It presents the API server's own
 // serving certificate (so the cluster CA in the kubeconfig still verifies) and
 // forwards everything else, watches included (streamed), with the admin
-// client certificate.
+// client certificate. Two ways to inject faults: rules (the next N matching
+// requests get a status), and a chaos plan (chaos.ts: every request may get a
+// fault of any kind, until heal()). Every request is logged, so a test can
+// measure the client's request rate.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
@@ -10,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ControlPlane } from '../harness/control-plane.ts';
 import { renderKubeconfig } from '../harness/kubeconfig.ts';
+import type { ChaosPlan, Fault, ProxiedRequest } from './chaos.ts';
 
 export interface FaultRule {
   /** Which requests to fail. */
@@ -21,6 +25,12 @@ export interface FaultRule {
   message: string;
 }
 
+/** One request the proxy received, and the fault it got ('forward' for none). */
+export interface LoggedRequest extends ProxiedRequest {
+  at: number;
+  fault: Fault['kind'];
+}
+
 export interface FaultProxy {
   url: string;
   /** A kubeconfig file pointing at the proxy (admin credentials, cluster CA). */
@@ -28,7 +38,38 @@ export interface FaultProxy {
   addRule(rule: FaultRule): void;
   /** Requests answered with a fault so far. */
   readonly injected: { method: string; path: string; status: number }[];
+  /** Every request received, in order. */
+  readonly requests: readonly LoggedRequest[];
+  /**
+   * From now on every request gets the fault the plan picks (rules still come first). The
+   * watches already open are ended, so the client must come back through the faults.
+   */
+  startChaos(plan: ChaosPlan): void;
+  /** Ends the chaos: stalled requests are dropped, cut watches stop being cut, the rest is forwarded. */
+  heal(): void;
   close(): Promise<void>;
+}
+
+function statusBody(code: number, reason: string, message: string, retryAfterSeconds?: number): string {
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+    ...(retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds } }),
+  });
+}
+
+/** The ERROR event a failing watch sends, as one NDJSON line. */
+function errorEventLine(code: 500 | 410): string {
+  const status =
+    code === 410
+      ? JSON.parse(statusBody(410, 'Expired', 'too old resource version (injected)'))
+      : JSON.parse(statusBody(500, 'InternalError', 'an error on the server (injected)'));
+  return `${JSON.stringify({ type: 'ERROR', object: status })}\n`;
 }
 
 function b64decode(s: string | undefined): string {
@@ -49,8 +90,20 @@ export async function startFaultProxy(cp: ControlPlane, opts: FaultProxyOptions 
   const upstream = new URL(cp.server);
   const rules: FaultRule[] = [];
   const injected: FaultProxy['injected'] = [];
+  const requests: LoggedRequest[] = [];
+  let chaos: ChaosPlan | undefined;
+  /** Requests held without an answer, and watches waiting to be cut: both end at heal(). */
+  const stalled = new Set<ServerResponse>();
+  const cutTimers = new Set<NodeJS.Timeout>();
+  /** Forwarded watches still streaming, each with what ends it cleanly. */
+  const openWatches = new Map<ServerResponse, () => void>();
 
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+  /** Forwards the request; a watch is cut after `cut.afterMs` (at a line boundary) when given. */
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    cut?: Extract<Fault, { kind: 'forward-then-cut' }>,
+  ) => {
     const up = httpsRequest(
       {
         host: upstream.hostname,
@@ -70,7 +123,42 @@ export async function startFaultProxy(cp: ControlPlane, opts: FaultProxyOptions 
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         // A watch sends its headers at once and then may stay quiet: pass them on now.
         res.flushHeaders();
-        upRes.pipe(res);
+        if (upRes.statusCode === 200 && /[?&]watch=(true|1)(&|$)/.test(req.url ?? '')) {
+          openWatches.set(res, () => {
+            upRes.unpipe(res);
+            upRes.removeAllListeners('data');
+            if (!res.writableEnded) res.end();
+          });
+          res.on('close', () => openWatches.delete(res));
+        }
+        if (!cut || upRes.statusCode !== 200) {
+          upRes.pipe(res);
+          return;
+        }
+        // Whole lines only, so the cut never splits an event.
+        let partial = '';
+        upRes.setEncoding('utf8');
+        upRes.on('data', (chunk: string) => {
+          partial += chunk;
+          const nl = partial.lastIndexOf('\n');
+          if (nl < 0 || res.writableEnded) return;
+          res.write(partial.slice(0, nl + 1));
+          partial = partial.slice(nl + 1);
+        });
+        upRes.on('end', () => {
+          if (!res.writableEnded) res.end(partial);
+        });
+        // Ending the response closes it, and its 'close' (below) drops the upstream watch.
+        const timer = setTimeout(() => {
+          cutTimers.delete(timer);
+          if (!res.writableEnded)
+            res.end(cut.cut.kind === 'error' ? errorEventLine(cut.cut.code) : undefined);
+        }, cut.afterMs);
+        cutTimers.add(timer);
+        res.on('close', () => {
+          clearTimeout(timer);
+          cutTimers.delete(timer);
+        });
       },
     );
     up.on('error', () => res.destroy());
@@ -86,8 +174,14 @@ export async function startFaultProxy(cp: ControlPlane, opts: FaultProxyOptions 
     (req, res) => {
       const method = req.method ?? 'GET';
       const path = req.url ?? '/';
+      const watch = /[?&]watch=(true|1)(&|$)/.test(path);
       const rule = rules.find((r) => r.times > 0 && r.match({ method, path }));
-      if (!rule) return forward(req, res);
+      if (!rule) {
+        const fault = chaos?.({ method, path, watch }) ?? { kind: 'forward' };
+        requests.push({ at: Date.now(), method, path, watch, fault: fault.kind });
+        return inject(fault, req, res);
+      }
+      requests.push({ at: Date.now(), method, path, watch, fault: 'status' });
       rule.times -= 1;
       injected.push({ method, path, status: rule.status });
       req.resume();
@@ -105,6 +199,40 @@ export async function startFaultProxy(cp: ControlPlane, opts: FaultProxyOptions 
       );
     },
   );
+
+  function inject(fault: Fault, req: IncomingMessage, res: ServerResponse): void {
+    if (fault.kind === 'forward' || fault.kind === 'forward-then-cut') {
+      forward(req, res, fault.kind === 'forward-then-cut' ? fault : undefined);
+      return;
+    }
+    req.resume();
+    switch (fault.kind) {
+      case 'status':
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(statusBody(500, 'InternalError', 'an error on the server (injected)'));
+        return;
+      case 'throttle':
+        res.writeHead(429, {
+          'Content-Type': 'application/json',
+          'Retry-After': String(fault.retryAfterSeconds),
+        });
+        res.end(statusBody(429, 'TooManyRequests', 'too many requests (injected)', fault.retryAfterSeconds));
+        return;
+      case 'stall':
+        stalled.add(res);
+        res.on('close', () => stalled.delete(res));
+        return;
+      case 'watch-error':
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(errorEventLine(fault.code));
+        return;
+      case 'watch-close':
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end();
+        return;
+    }
+  }
+
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kubeconfigPath = join(cp.dir, `fault-proxy-${(server.address() as AddressInfo).port}.kubeconfig`);
@@ -121,11 +249,24 @@ export async function startFaultProxy(cp: ControlPlane, opts: FaultProxyOptions 
     url,
     kubeconfigPath,
     injected,
+    requests,
     addRule: (rule) => {
       rules.push(rule);
     },
+    startChaos: (plan) => {
+      chaos = plan;
+      for (const end of openWatches.values()) end();
+    },
+    heal: () => {
+      chaos = undefined;
+      for (const res of stalled) res.destroy();
+      stalled.clear();
+      for (const timer of cutTimers) clearTimeout(timer);
+      cutTimers.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of cutTimers) clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

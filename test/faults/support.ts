@@ -6,7 +6,7 @@
 // the rendered content (subset comparison, so server-side defaults are fine;
 // the config-hash annotations and the generated Secret data are left out
 // because they depend on Secret digests and randomness the test cannot know).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ApiException,
@@ -166,6 +166,17 @@ export async function startOperator(
     return op.ready();
   });
   return op;
+}
+
+/**
+ * CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat (fields 14 and
+ * 15, in clock ticks of 1/100 s on Linux).
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; the fields after it are plain.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 // --- WebUI resources ---
