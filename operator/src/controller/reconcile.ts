@@ -10,6 +10,7 @@
  * else is passing (ReconcileError: retried with backoff).
  */
 import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { settings } from '#contract';
 import {
   CONDITION_TYPES,
   type ConditionType,
@@ -319,13 +320,13 @@ export class Reconciler {
 
   private async deploymentEvents(w: WebUI, desired: KubernetesObject, live: KubernetesObject): Promise<void> {
     const name = desired.metadata?.name ?? '';
-    const token = envOf(desired, 'CONFIG_RESET_TOKEN');
-    if (token !== undefined && token !== envOf(live, 'CONFIG_RESET_TOKEN')) {
+    const token = envOf(desired, settings.configResetToken.env);
+    if (token !== undefined && token !== envOf(live, settings.configResetToken.env)) {
       await this.event(
         w,
         'Normal',
         'ConfigResetStarted',
-        `rolling ${name} with RESET_CONFIG_ON_START=true and CONFIG_RESET_TOKEN=${token}`,
+        `rolling ${name} with ${settings.resetConfigOnStart.env}=true and ${settings.configResetToken.env}=${token}`,
       );
     } else if (templateHash(desired) !== templateHash(live)) {
       await this.event(w, 'Normal', 'ConfigChanged', `configuration changed: rolling out ${name}`);

@@ -5,6 +5,7 @@
  * status of an unchanged world yields an equal object and no write.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
+import { settings } from '#contract';
 import type { Condition, ConditionStatus, ConditionType, WebUI, WebUIStatus } from '../api/v1alpha1/webui.ts';
 import { canonicalJson } from '../render/config-hash.ts';
 import { LOOPBACK_ADVICE, type ProbeResult } from './ollama.ts';
@@ -173,7 +174,7 @@ export function computeStatus(input: StatusInput): WebUIStatus {
       reason: 'ResetCompleted',
       message: `config reset for token ${token} completed at ${configReset.completedAt}`,
     });
-  } else if (envValue(input.backend, 'CONFIG_RESET_TOKEN') === token && b.complete && b.want > 0) {
+  } else if (envValue(input.backend, settings.configResetToken.env) === token && b.complete && b.want > 0) {
     configReset = { token, completedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') };
     conds.push({
       type: 'ConfigReset',
@@ -189,7 +190,7 @@ export function computeStatus(input: StatusInput): WebUIStatus {
       message:
         b.want === 0
           ? `backend has 0 replicas; the reset for token ${token} runs when it starts`
-          : `rolling the backend with CONFIG_RESET_TOKEN=${token}`,
+          : `rolling the backend with ${settings.configResetToken.env}=${token}`,
     });
   }
 
