@@ -1,8 +1,5 @@
 import type { UserRole } from '../contract/env.ts';
 
-// Kept while the /ollama router split still imports them from here; import from config/ instead.
-export type { RuntimeConfig, SettingSource } from '../config/runtime-config.ts';
-
 /** The signed-in user, as the auth middleware puts it on `ctx.state.user`. */
 export interface SessionUser {
   id: string;

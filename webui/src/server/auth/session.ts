@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
+import type { ConfigStore } from '../../config/store.ts';
+import type { ResolvedEnv } from '../../contract/env.ts';
 import { parseDurationMs } from '../../contract/env.ts';
 import type { UserRow } from '../../db/users.ts';
-import type { Services } from '../services.ts';
 import { forwardedPrefix, viaHttps } from './client-ip.ts';
 import { issueToken } from './token.ts';
 
@@ -69,7 +70,14 @@ export function clearTokenCookie(ctx: Context, path = '/'): void {
  * process serves the prefix itself, else the prefix a trusted frontend
  * forwarder reports; "/" at the root.
  */
-export function cookiePath(ctx: Context, svc: Pick<Services, 'env'>): string {
+/** What sessions need of the server's services (a narrow view, so auth/ does not import the services it serves). */
+export interface SessionDeps {
+  env: Pick<ResolvedEnv, 'basePath' | 'forwardedAllowIps'>;
+  config: Pick<ConfigStore, 'get'>;
+  secretKey: string;
+}
+
+export function cookiePath(ctx: Context, svc: Pick<SessionDeps, 'env'>): string {
   const prefix =
     svc.env.basePath ||
     forwardedPrefix(
@@ -81,7 +89,7 @@ export function cookiePath(ctx: Context, svc: Pick<Services, 'env'>): string {
 }
 
 /** Issues a token with the current JWT_EXPIRES_IN, sets the cookie, and returns the session. */
-export function startSession(ctx: Context, svc: Services, user: UserRow): SessionUserResponse {
+export function startSession(ctx: Context, svc: SessionDeps, user: UserRow): SessionUserResponse {
   const lifetime = parseDurationMs(svc.config.get('jwtExpiresIn'));
   const { token, claims } = issueToken(user.id, svc.secretKey, lifetime);
   const expiresAt = claims.exp ?? null;
