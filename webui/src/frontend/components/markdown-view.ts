@@ -1,5 +1,6 @@
-import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { type Block, type Inline, parseMarkdown } from '../markdown.ts';
+import { RenderPace } from '../render-pace.ts';
 import { base } from '../styles.ts';
 
 /** Copies text; falls back to a hidden textarea where the Clipboard API is unavailable (plain http). */
@@ -24,16 +25,58 @@ async function copyText(text: string): Promise<boolean> {
 /**
  * Renders Markdown through Lit templates only: text is always bound as text,
  * so `<script>` in an answer stays visible characters (see markdown.ts).
+ * While an answer streams in, `text` changes on every chunk; RenderPace spaces
+ * out the renders once they get costly, so the page stays responsive.
  */
 export class MarkdownView extends LitElement {
   static override properties = { text: {}, copied: { state: true } };
   declare text: string;
   declare copied: number;
+  readonly #pace = new RenderPace();
+  /** A render the pace put off: resolves once it has been requested. */
+  #later: Promise<void> | null = null;
+  /** The last text parsed and its blocks, so that a Copy click does not parse again. */
+  #parsed: { text: string; blocks: Block[] } = { text: '', blocks: [] };
 
   constructor() {
     super();
     this.text = '';
     this.copied = -1;
+  }
+
+  protected override shouldUpdate(changed: PropertyValues<this>): boolean {
+    // Only a new text waits; the first render and a Copy click show at once.
+    if (!this.hasUpdated || changed.size !== 1 || !changed.has('text')) return true;
+    const wait = this.#pace.wait(performance.now());
+    if (wait <= 0) return true;
+    // The render that runs then shows whatever the text is by that time.
+    this.#later ??= new Promise((resolve) =>
+      setTimeout(() => {
+        this.#later = null;
+        this.requestUpdate();
+        resolve();
+      }, wait),
+    );
+    return false;
+  }
+
+  protected override update(changed: PropertyValues<this>): void {
+    const start = performance.now();
+    super.update(changed);
+    this.#pace.rendered(start, performance.now());
+  }
+
+  /** Also waits for a render the pace put off, so `await el.updateComplete` sees the latest text. */
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    if (!this.#later) return done;
+    await this.#later;
+    return this.getUpdateComplete();
+  }
+
+  #blocks(): Block[] {
+    if (this.#parsed.text !== this.text) this.#parsed = { text: this.text, blocks: parseMarkdown(this.text) };
+    return this.#parsed.blocks;
   }
 
   override render() {
@@ -104,7 +147,7 @@ export class MarkdownView extends LitElement {
         }
         return nothing;
       });
-    return blocks(parseMarkdown(this.text));
+    return blocks(this.#blocks());
   }
 
   async #copy(text: string, idx: number) {
