@@ -158,3 +158,12 @@ export function unlabelledControls(page: import('playwright-core').Page): Promis
     return out;
   });
 }
+
+/** Creates the first (admin) account through the onboarding form and waits for the chat screen. */
+export async function createAdmin(page: import('playwright-core').Page): Promise<void> {
+  await page.getByLabel('Name', { exact: true }).fill('Root');
+  await page.getByLabel('Email', { exact: true }).fill('root@example.com');
+  await page.getByLabel('Password', { exact: true }).fill('a long enough password');
+  await page.getByRole('button', { name: 'Create admin account' }).click();
+  await page.getByRole('heading', { name: 'How can I help you today?' }).waitFor();
+}
