@@ -59,6 +59,8 @@ let running: Awaited<ReturnType<typeof startServer>>;
 try {
   running = await startServer({ mode, env, rawEnv: process.env }, logger);
 } catch (e) {
+  // A setting that parses but cannot be used (e.g. a WEBUI_SECRET_KEY that is too short): exit 2, like a bad value.
+  if (e instanceof EnvError) fail(e.message);
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'EADDRINUSE')
     fail(`PORT: ${env.host}:${env.port} is already in use; set PORT to a free port`, 1);

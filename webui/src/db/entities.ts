@@ -19,6 +19,12 @@ export const UserEntity = defineEntity({
     createdAt: p.bigint('number'),
     updatedAt: p.bigint('number'),
     lastActiveAt: p.bigint('number'),
+    /**
+     * Every token carries the version it was issued under (`tv`); the session
+     * middleware refuses any other. Bumped by sign-out and password changes,
+     * which so end every session of the account.
+     */
+    tokenVersion: p.integer(),
   },
 });
 export type UserRow = InferEntity<typeof UserEntity>;
@@ -63,7 +69,10 @@ export const ChatEntity = defineEntity({
 });
 export type ChatRow = InferEntity<typeof ChatEntity>;
 
-/** One sign-in attempt, kept for the rate-limit window; shared by every replica on the database. */
+/**
+ * One rate-limited attempt (sign-in per email and per client, sign-up per
+ * client), kept for its window; shared by every replica on the database.
+ */
 export const SigninAttemptEntity = defineEntity({
   name: 'SigninAttempt',
   tableName: 'signin_attempts',
@@ -73,6 +82,8 @@ export const SigninAttemptEntity = defineEntity({
     keyHash: p.string(),
     /** Milliseconds. */
     at: p.bigint('number'),
+    /** Milliseconds: `at` plus the window of the limiter that recorded it; the sweep deletes by it. */
+    expiresAt: p.bigint('number'),
   },
 });
 export type SigninAttemptRow = InferEntity<typeof SigninAttemptEntity>;

@@ -59,10 +59,34 @@ class SigninAttempts extends Migration {
   }
 }
 
+/**
+ * Each attempt carries its own expiry, so limiters with different windows
+ * (sign-in, sign-up) can share the table without one's sweep deleting the
+ * other's attempts. Rows from before have 0 and are swept at once.
+ */
+class AttemptExpiry extends Migration {
+  override name = '0003_attempt_expiry';
+  up(): void {
+    this.addSql('alter table signin_attempts add column expires_at bigint not null default 0');
+    this.addSql('create index signin_attempts_expires_at on signin_attempts (expires_at)');
+    this.addSql('drop index signin_attempts_at');
+  }
+}
+
+/** Revocable sessions: see UserEntity.tokenVersion. Existing tokens carry no version and count as 0. */
+class TokenVersion extends Migration {
+  override name = '0004_token_version';
+  up(): void {
+    this.addSql('alter table users add column token_version integer not null default 0');
+  }
+}
+
 /** The ordered list handed to the migrator. */
 export function migrationsList(_dialect: Dialect) {
   return [
     { name: '0001_initial', class: Initial },
     { name: '0002_signin_attempts', class: SigninAttempts },
+    { name: '0003_attempt_expiry', class: AttemptExpiry },
+    { name: '0004_token_version', class: TokenVersion },
   ];
 }

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { UserRole } from '../contract/env.ts';
 import { UserEntity, type UserRow } from './entities.ts';
@@ -46,6 +47,7 @@ export async function insertUser(em: EntityManager, u: NewUser): Promise<UserRow
     createdAt: t,
     updatedAt: t,
     lastActiveAt: t,
+    tokenVersion: 0,
   });
   await em.flush();
   return row;
@@ -57,6 +59,20 @@ export async function setUserRole(em: EntityManager, user: UserRow, role: UserRo
   await em.flush();
   return user;
 }
+
+/**
+ * Ends every session of the account: tokens carry the version they were
+ * issued under, and the session middleware refuses any other. The caller
+ * flushes (with its other changes), which also drops the user from this
+ * process's session cache (orm.ts).
+ */
+export function endSessions(user: UserRow): void {
+  user.tokenVersion += 1;
+  user.updatedAt = now();
+}
+
+/** Whether `err` is a unique constraint violation (e.g. an email taken by a concurrent request). */
+export const isUniqueViolation = (err: unknown): boolean => err instanceof UniqueConstraintViolationException;
 
 export async function touchUser(em: EntityManager, user: UserRow): Promise<void> {
   user.lastActiveAt = now();

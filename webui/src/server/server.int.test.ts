@@ -183,7 +183,7 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
 
     it('answers 401 without a session, and with a bad or expired token, on every protected route group', async () => {
       const expired = issueToken(adminId, SECRET, 1000, Date.now() - 60_000).token;
-      const forged = issueToken(adminId, 'some-other-key', null).token;
+      const forged = issueToken(adminId, 'some-other-key', 3600_000).token;
       for (const token of [undefined, 'garbage', expired, forged]) {
         for (const [method, path] of [
           ['GET', '/api/v1/auths/'],
@@ -369,7 +369,7 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       const signin = await call(s.url, 'POST', '/api/v1/auths/signin', {
         body: { email: CAROL.email, password: CAROL.password },
       });
-      const carol = (signin.body as Json).token as string;
+      let carol = (signin.body as Json).token as string;
       const wrong = await call(s.url, 'POST', '/api/v1/auths/update/password', {
         token: carol,
         body: { password: 'not-my-password', new_password: 'brand-new-password' },
@@ -380,6 +380,9 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
         body: { password: CAROL.password, new_password: 'brand-new-password' },
       });
       expect(ok.body).toBe(true);
+      // Every earlier token stops working; the response carries a new session cookie.
+      expect((await call(s.url, 'GET', '/api/v1/auths/', { token: carol })).status).toBe(401);
+      carol = /^token=([^;]+)/.exec(ok.headers.get('set-cookie') ?? '')?.[1] ?? '';
       expect(
         (
           await call(s.url, 'POST', '/api/v1/auths/signin', {
@@ -397,6 +400,7 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
         body: { password: 'brand-new-password', new_password: CAROL.password },
       });
       expect(back.body).toBe(true);
+      carol = /^token=([^;]+)/.exec(back.headers.get('set-cookie') ?? '')?.[1] ?? '';
       const profile = await call(s.url, 'POST', '/api/v1/auths/update/profile', {
         token: carol,
         body: { name: 'Carol C.' },
@@ -407,11 +411,15 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
       ).toBe(401);
     });
 
-    it('signs out by clearing the cookie', async () => {
-      const r = await call(s.url, 'GET', '/api/v1/auths/signout', { token: adminToken });
+    it('signs out by clearing the cookie and ending every session of the account', async () => {
+      const r = await call(s.url, 'POST', '/api/v1/auths/signout', { token: adminToken });
       expect(r.status).toBe(200);
       expect(r.body).toEqual({ status: true });
       expect(r.headers.get('set-cookie') ?? '').toMatch(/^token=;/);
+      expect((await call(s.url, 'GET', '/api/v1/auths/', { token: adminToken })).status).toBe(401);
+      const again = await call(s.url, 'POST', '/api/v1/auths/signin', { body: ADMIN });
+      expect(again.status).toBe(200);
+      adminToken = (again.body as Json).token as string;
     });
 
     it('rate-limits sign-in per email with 429 and Retry-After', async () => {

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { USER_ROLES, type UserRole } from '../../contract/env.ts';
-import type { AppState, SessionUser } from '../types.ts';
+import type { AppState } from '../types.ts';
+import type { SessionAccount } from './session-cache.ts';
 import { verifyToken } from './token.ts';
 
 export const INVALID_SESSION = 'Your session has expired or the token is invalid. Please sign in again.';
@@ -19,7 +20,7 @@ export function presentedToken(
 export interface AuthenticateDeps {
   secretKey: () => string;
   /** Looks the user up; undefined when the account no longer exists or the DB is not ready. */
-  findUser: (id: string) => Promise<SessionUser | undefined>;
+  findUser: (id: string) => Promise<SessionAccount | undefined>;
 }
 
 /**
@@ -36,11 +37,16 @@ export function authenticate(deps: AuthenticateDeps): Middleware<AppState> {
         ctx.state.authError = INVALID_SESSION;
       } else {
         const user = await deps.findUser(result.claims.id);
-        if (user === undefined || !USER_ROLES.includes(user.role as UserRole)) {
+        // Another token version: the user signed out or changed the password since this token was issued.
+        if (
+          user === undefined ||
+          !USER_ROLES.includes(user.role as UserRole) ||
+          user.tokenVersion !== result.claims.tv
+        ) {
           ctx.state.authError = INVALID_SESSION;
         } else {
           ctx.state.user = user;
-          ctx.state.session = { token, expiresAt: result.claims.exp ?? null };
+          ctx.state.session = { token, expiresAt: result.claims.exp };
         }
       }
     }

@@ -67,4 +67,28 @@ describe('RateLimiter', () => {
     const rows = await db.fork().getConnection().execute('select * from signin_attempts');
     expect(JSON.stringify(rows)).not.toContain('ada');
   });
+
+  it('lets exactly `limit` of many concurrent hits through (count and record are one step)', async () => {
+    const db = await database();
+    const opts = { scope: 'email', limit: 5, windowMs: 60_000, em: () => db.fork() };
+    const replicas = [new RateLimiter(opts), new RateLimiter(opts)];
+    const waits = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => replicas[i % 2]?.hit('ada@example.com') ?? Promise.resolve(-1)),
+    );
+    expect(waits.filter((w) => w === 0)).toHaveLength(5);
+    expect(waits.filter((w) => w > 0)).toHaveLength(55);
+  });
+
+  it('keeps each scope to its own window when sweeping expired rows', async () => {
+    const db = await database();
+    let now = 1_000_000;
+    const common = { em: () => db.fork(), now: () => now };
+    const short = new RateLimiter({ scope: 'signin', limit: 1, windowMs: 1_000, ...common });
+    const long = new RateLimiter({ scope: 'signup', limit: 1, windowMs: 60_000, ...common });
+    expect(await long.hit('a')).toBe(0);
+    now += 5_000;
+    // The short limiter's sweep must not delete the long window's attempt.
+    expect(await short.hit('a')).toBe(0);
+    expect(await long.hit('a')).toBe(55);
+  });
 });

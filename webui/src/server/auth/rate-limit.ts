@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sql';
-import { recordAttempt } from '../../db/signin-attempts.ts';
+import { recordAttempt, sweepExpiredAttempts } from '../../db/signin-attempts.ts';
+
+/** Expired attempts are deleted at most this often per limiter (and at least once per window). */
+const SWEEP_EVERY_MS = 60_000;
 
 /**
  * A sliding-window limit: at most `limit` hits per key within `windowMs`,
  * counted in the database, so every replica on one database enforces the same
- * limit (an attacker cannot multiply it by the replica count). Keys are stored
- * as SHA-256 hashes of scope and key.
+ * limit (an attacker cannot multiply it by the replica count), and counted
+ * atomically, so concurrent hits cannot slip past it (db/signin-attempts.ts).
+ * Keys are stored as SHA-256 hashes of scope and key.
  */
 export class RateLimiter {
   readonly #scope: string;
@@ -14,6 +18,7 @@ export class RateLimiter {
   readonly #windowMs: number;
   readonly #em: () => EntityManager;
   readonly #now: () => number;
+  #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(opts: {
     scope: string;
@@ -30,13 +35,13 @@ export class RateLimiter {
   }
 
   /** Records a hit. Resolves 0 when allowed, else the whole seconds to wait (for Retry-After). */
-  hit(key: string): Promise<number> {
+  async hit(key: string): Promise<number> {
+    const now = this.#now();
+    if (now - this.#lastSweep >= Math.min(this.#windowMs, SWEEP_EVERY_MS)) {
+      this.#lastSweep = now;
+      await sweepExpiredAttempts(this.#em(), now);
+    }
     const keyHash = createHash('sha256').update(`${this.#scope}\0${key}`).digest('hex');
-    return recordAttempt(this.#em(), {
-      keyHash,
-      limit: this.#limit,
-      windowMs: this.#windowMs,
-      now: this.#now(),
-    });
+    return recordAttempt(this.#em(), { keyHash, limit: this.#limit, windowMs: this.#windowMs, now });
   }
 }

@@ -1,12 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { EnvError } from '../../contract/env.ts';
 
 export const SECRET_KEY_FILE = '.webui_secret_key';
 
 /**
+ * HS256 keys shorter than the hash (32 bytes) are weaker than the signature
+ * and open to offline guessing from any one token. The operator generates 32
+ * random bytes (base64url, 43 characters); a generated DATA_DIR key is 48.
+ */
+export const MIN_SECRET_KEY_BYTES = 32;
+
+const tooShort = (key: string) => Buffer.byteLength(key, 'utf8') < MIN_SECRET_KEY_BYTES;
+
+/**
  * WEBUI_SECRET_KEY, or one generated once and kept in DATA_DIR (mode 0600),
- * so tokens survive restarts. The key is never logged.
+ * so tokens survive restarts. The key is never logged. A key shorter than
+ * MIN_SECRET_KEY_BYTES stops startup with one line naming where it came from.
  */
 export function loadOrCreateSecretKey(
   configured: string | undefined,
@@ -16,10 +27,23 @@ export function loadOrCreateSecretKey(
   origin: 'env' | 'file' | 'generated';
   file?: string;
 } {
-  if (configured !== undefined) return { key: configured, origin: 'env' };
+  if (configured !== undefined) {
+    if (tooShort(configured)) {
+      throw new EnvError(
+        'WEBUI_SECRET_KEY',
+        `is ${Buffer.byteLength(configured, 'utf8')} bytes, needs at least ${MIN_SECRET_KEY_BYTES} bytes; set it to a random value such as the output of \`openssl rand -base64 32\`, or unset it to have one generated under DATA_DIR (either signs everyone out)`,
+      );
+    }
+    return { key: configured, origin: 'env' };
+  }
   const file = path.resolve(dataDir, SECRET_KEY_FILE);
   try {
     const existing = readFileSync(file, 'utf8').trim();
+    if (existing !== '' && tooShort(existing)) {
+      throw new Error(
+        `DATA_DIR: the secret key in ${file} is ${Buffer.byteLength(existing, 'utf8')} bytes, needs at least ${MIN_SECRET_KEY_BYTES} bytes; delete the file to have a new one generated (signs everyone out), or set WEBUI_SECRET_KEY`,
+      );
+    }
     if (existing !== '') return { key: existing, origin: 'file', file };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionUser } from '../types.ts';
+import type { SessionAccount } from './session-cache.ts';
 import { SessionUserCache } from './session-cache.ts';
 
-const alice: SessionUser = { id: 'a', email: 'a@example.com', name: 'Alice', role: 'user' };
+const alice: SessionAccount = {
+  id: 'a',
+  email: 'a@example.com',
+  name: 'Alice',
+  role: 'user',
+  tokenVersion: 0,
+};
 
 /** A loader that counts calls and answers from a mutable "table". */
-function table(rows: Record<string, SessionUser>) {
+function table(rows: Record<string, SessionAccount>) {
   const calls: string[] = [];
   return {
     calls,
@@ -108,8 +114,8 @@ describe('SessionUserCache', () => {
 
   it('does not keep a row read before an invalidation that happened during the lookup', async () => {
     const cache = new SessionUserCache({ now: () => 0 });
-    let release: (u: SessionUser) => void = () => {};
-    const slow = () => new Promise<SessionUser>((r) => (release = r));
+    let release: (u: SessionAccount) => void = () => {};
+    const slow = () => new Promise<SessionAccount>((r) => (release = r));
     const first = cache.get('a', slow);
     // The role changes while the old row is on its way.
     cache.invalidate('a');
@@ -123,7 +129,7 @@ describe('SessionUserCache', () => {
   it('hands out users nobody can change in place', async () => {
     const cache = new SessionUserCache({ now: () => 0 });
     const t = table({ a: alice });
-    const u = (await cache.get('a', t.load)) as SessionUser;
+    const u = (await cache.get('a', t.load)) as SessionAccount;
     expect(() => {
       u.role = 'admin';
     }).toThrow(TypeError);

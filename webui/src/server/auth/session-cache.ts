@@ -1,5 +1,11 @@
 import type { SessionUser } from '../types.ts';
 
+/** The session user plus what the session middleware checks against the token (not put on ctx.state). */
+export interface SessionAccount extends SessionUser {
+  /** Tokens issued under another version are refused (auth/authenticate.ts). */
+  tokenVersion: number;
+}
+
 export interface SessionUserCacheOptions {
   /** How long a looked-up user is reused; also the staleness bound for changes made by other replicas. */
   ttlMs?: number;
@@ -12,7 +18,7 @@ export interface SessionUserCacheOptions {
 export const SESSION_CACHE_TTL_MS = 1000;
 
 interface Entry {
-  user: SessionUser;
+  user: SessionAccount;
   expiresAt: number;
 }
 
@@ -29,7 +35,7 @@ export class SessionUserCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   /** Lookups in flight, shared by concurrent requests of one user. */
-  readonly #loading = new Map<string, Promise<SessionUser | undefined>>();
+  readonly #loading = new Map<string, Promise<SessionAccount | undefined>>();
   /** Background re-reads queued but not started yet. */
   readonly #scheduled = new Set<string>();
   /**
@@ -50,7 +56,10 @@ export class SessionUserCache {
    * a busy user's requests rarely wait for the database; nothing older than
    * `ttlMs` is ever served.
    */
-  get(id: string, load: (id: string) => Promise<SessionUser | undefined>): Promise<SessionUser | undefined> {
+  get(
+    id: string,
+    load: (id: string) => Promise<SessionAccount | undefined>,
+  ): Promise<SessionAccount | undefined> {
     const hit = this.#entries.get(id);
     if (hit !== undefined) {
       const left = hit.expiresAt - this.#now();
@@ -76,13 +85,13 @@ export class SessionUserCache {
 
   #load(
     id: string,
-    load: (id: string) => Promise<SessionUser | undefined>,
-  ): Promise<SessionUser | undefined> {
+    load: (id: string) => Promise<SessionAccount | undefined>,
+  ): Promise<SessionAccount | undefined> {
     const generation = this.#generation;
     const done = () => {
       if (this.#loading.get(id) === p) this.#loading.delete(id);
     };
-    const p: Promise<SessionUser | undefined> = load(id).then(
+    const p: Promise<SessionAccount | undefined> = load(id).then(
       (user) => {
         done();
         if (user === undefined) {
@@ -122,7 +131,7 @@ export class SessionUserCache {
     return this.#entries.size;
   }
 
-  #keep(id: string, user: SessionUser): void {
+  #keep(id: string, user: SessionAccount): void {
     this.#entries.delete(id);
     if (this.#entries.size >= this.#maxEntries) {
       const now = this.#now();

@@ -88,11 +88,18 @@ export function cookiePath(ctx: Context, svc: Pick<SessionDeps, 'env'>): string 
   return prefix || '/';
 }
 
-/** Issues a token with the current JWT_EXPIRES_IN, sets the cookie, and returns the session. */
+/**
+ * The lifetime of tokens issued while JWT_EXPIRES_IN is -1 or 0 ("no
+ * expiry"): every token carries an `exp`, because one without would work
+ * forever once stolen, and the session middleware refuses it.
+ */
+export const LONGEST_SESSION_MS = 365 * 86_400_000;
+
+/** Issues a token with the current JWT_EXPIRES_IN and the user's token version, sets the cookie, and returns the session. */
 export function startSession(ctx: Context, svc: SessionDeps, user: UserRow): SessionUserResponse {
-  const lifetime = parseDurationMs(svc.config.get('jwtExpiresIn'));
-  const { token, claims } = issueToken(user.id, svc.secretKey, lifetime);
-  const expiresAt = claims.exp ?? null;
+  const lifetime = parseDurationMs(svc.config.get('jwtExpiresIn')) ?? LONGEST_SESSION_MS;
+  const { token, claims } = issueToken(user.id, svc.secretKey, lifetime, Date.now(), user.tokenVersion);
+  const expiresAt = claims.exp;
   const secure = viaHttps(
     ctx.secure,
     ctx.request.socket.remoteAddress ?? '',

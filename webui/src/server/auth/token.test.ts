@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { presentedToken } from './authenticate.ts';
 import { issueToken, verifyToken } from './token.ts';
@@ -18,14 +19,34 @@ describe('JWT HS256', () => {
     expect(verifyToken(token, SECRET, T0 + 1000)).toEqual({ ok: false, reason: 'expired' });
   });
 
-  it('has no exp for a lifetime of null (JWT_EXPIRES_IN=-1)', () => {
-    const { token, claims } = issueToken('u1', SECRET, null, T0);
-    expect(claims.exp).toBeUndefined();
-    expect(verifyToken(token, SECRET, T0 + 10 * 365 * 86400_000).ok).toBe(true);
+  it('refuses a correctly signed token without exp, or with a non-numeric one', () => {
+    const sign = (claims: object) => {
+      const body = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
+        JSON.stringify(claims),
+      ).toString('base64url')}`;
+      return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+    };
+    expect(verifyToken(sign({ id: 'u1', iat: T0 / 1000 }), SECRET, T0)).toEqual({
+      ok: false,
+      reason: 'no-expiry',
+    });
+    expect(verifyToken(sign({ id: 'u1', exp: 'never' }), SECRET, T0)).toEqual({
+      ok: false,
+      reason: 'no-expiry',
+    });
+    expect(verifyToken(sign({ id: 'u1', exp: T0 / 1000 + 60 }), SECRET, T0).ok).toBe(true);
+  });
+
+  it('carries the token version (tv), 0 when a token predates it', () => {
+    const { token, claims } = issueToken('u1', SECRET, 3600_000, T0, 7);
+    expect(claims.tv).toBe(7);
+    expect(verifyToken(token, SECRET, T0)).toEqual({ ok: true, claims });
+    const old = issueToken('u1', SECRET, 3600_000, T0);
+    expect(verifyToken(old.token, SECRET, T0)).toMatchObject({ ok: true, claims: { tv: 0 } });
   });
 
   it('rejects a token signed with another key, a tampered payload, and garbage', () => {
-    const { token } = issueToken('u1', SECRET, null, T0);
+    const { token } = issueToken('u1', SECRET, 3600_000, T0);
     expect(verifyToken(token, 'other', T0)).toEqual({ ok: false, reason: 'signature' });
     const [h, , s] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ id: 'admin', iat: 0 })).toString('base64url');

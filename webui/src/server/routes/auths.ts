@@ -1,19 +1,23 @@
 import { Router } from '@koa/router';
 import type { EntityManager } from '@mikro-orm/sql';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { USER_ROLES, type UserRole } from '../../contract/env.ts';
+import { ACCOUNTS_LOCK, inLockedTransaction } from '../../db/locks.ts';
 import {
   countUsers,
+  endSessions,
   findUserByEmail,
   findUserById,
   firstAdmin,
   insertUser,
+  isUniqueViolation,
   touchUser,
   type UserRow,
 } from '../../db/users.ts';
 import { clientIp } from '../auth/client-ip.ts';
 import { burnVerify, hashPassword, verifyPassword } from '../auth/password.ts';
-import { Serial } from '../auth/serial.ts';
+import { RateLimiter } from '../auth/rate-limit.ts';
 import { clearTokenCookie, cookiePath, sessionResponse, startSession } from '../auth/session.ts';
 import { roleForNewAccount } from '../auth/signup-policy.ts';
 import { isSignupOpen } from '../auth/signup-state.ts';
@@ -61,37 +65,62 @@ const EMAIL_TAKEN =
   'Uh-oh! This email is already registered. Sign in with your existing account or choose another email to start anew.';
 const DEFAULT_AVATAR = '/user.png';
 
+/**
+ * Open sign-up: at most this many attempts per client address per window,
+ * counted in the database like the sign-in limits, so replicas share it.
+ * Each attempt costs an argon2 hash and may add an account.
+ */
+export const SIGNUP_WINDOW_MS = 600_000;
+export const SIGNUP_PER_CLIENT = 10;
+
 export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1/auths' });
   const route = routeBinder(router, registry, { prefix: '/api/v1/auths', tag: 'auths' });
-  const accounts = new Serial();
+  const signupLimit = new RateLimiter({
+    scope: 'signup',
+    limit: SIGNUP_PER_CLIENT,
+    windowMs: SIGNUP_WINDOW_MS,
+    em: () => svc.em(),
+  });
+  const clientOf = (ctx: Context) =>
+    clientIp(ctx.request.socket.remoteAddress ?? '', ctx.get('x-forwarded-for'), svc.env.forwardedAllowIps);
 
   async function createAccount(
     em: EntityManager,
     form: z.output<typeof SignupForm>,
     role: (userCount: number) => UserRole,
-    gate: () => Promise<void> = async () => undefined,
+    gate: (tx: EntityManager) => Promise<void> = async () => undefined,
   ): Promise<{ user: UserRow; wasFirst: boolean }> {
     // Hash outside the critical section: it is the slow part.
     const passwordHash = await hashPassword(form.password);
-    return accounts.run(async () => {
-      await gate();
-      if (await findUserByEmail(em, form.email)) throw badRequest(EMAIL_TAKEN);
-      const userCount = await countUsers(em);
-      const user = await insertUser(em, {
+    // One account at a time on every replica (db/locks.ts): the gate and the count see every account
+    // committed before, so exactly one first account becomes admin, and nobody gets past the close.
+    const created = await inLockedTransaction(em, ACCOUNTS_LOCK, async (tx) => {
+      await gate(tx);
+      if (await findUserByEmail(tx, form.email)) throw badRequest(EMAIL_TAKEN);
+      const userCount = await countUsers(tx);
+      const user = await insertUser(tx, {
         email: form.email,
         name: form.name,
         role: role(userCount),
         passwordHash,
         profileImageUrl: form.profile_image_url ?? DEFAULT_AVATAR,
       });
-      if (userCount === 0) {
-        // Open WebUI's flip: once the admin exists, public signup closes, and that is saved.
-        await svc.config.setSystem('enableSignup', false);
-        svc.logger.info({ userId: user.id }, 'first account created as admin; public signup is now closed');
-      }
       return { user, wasFirst: userCount === 0 };
+    }).catch((err: unknown) => {
+      // Backstop: every writer of emails checks under the lock, so this should not happen.
+      throw isUniqueViolation(err) ? badRequest(EMAIL_TAKEN) : err;
     });
+    if (created.wasFirst) {
+      // Open WebUI's flip: once the admin exists, public signup closes, and that is saved. Written after
+      // the commit (the config store has its own connection); until then the user count keeps it closed.
+      await svc.config.setSystem('enableSignup', false);
+      svc.logger.info(
+        { userId: created.user.id },
+        'first account created as admin; public signup is now closed',
+      );
+    }
+    return created;
   }
 
   route(
@@ -105,10 +134,12 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     async (ctx, form) => {
       const em = svc.em();
       // Checked before hashing (cheap refusal) and again inside the critical section.
-      const gate = async () => {
-        if (!(await isSignupOpen(svc, em))) throw forbidden(SIGNUP_CLOSED);
+      const gate = async (db: EntityManager) => {
+        if (!(await isSignupOpen(svc, db))) throw forbidden(SIGNUP_CLOSED);
       };
-      await gate();
+      await gate(em);
+      const wait = await signupLimit.hit(clientOf(ctx));
+      if (wait > 0) throw tooManyRequests(`Too many sign-ups. Try again in ${wait} seconds.`, wait);
       const { user } = await createAccount(
         em,
         form,
@@ -129,12 +160,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     },
     async (ctx, form) => {
       const waitEmail = await svc.signinLimits.byEmail.hit(form.email);
-      const client = clientIp(
-        ctx.request.socket.remoteAddress ?? '',
-        ctx.get('x-forwarded-for'),
-        svc.env.forwardedAllowIps,
-      );
-      const waitClient = await svc.signinLimits.byClient.hit(client);
+      const waitClient = await svc.signinLimits.byClient.hit(clientOf(ctx));
       const wait = Math.max(waitEmail, waitClient);
       if (wait > 0) throw tooManyRequests(`Too many sign-in attempts. Try again in ${wait} seconds.`, wait);
       const em = svc.em();
@@ -174,8 +200,10 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       if (!(await verifyPassword(user.passwordHash, form.password)))
         throw badRequest('The current password is incorrect.');
       user.passwordHash = await hashPassword(form.new_password);
-      user.updatedAt = Math.floor(Date.now() / 1000);
+      // Every token issued so far stops working (a thief's too); this browser gets a new cookie.
+      endSessions(user);
       await em.flush();
+      startSession(ctx, svc, user);
       return true;
     },
   );
@@ -201,8 +229,19 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
   );
 
   route(
-    { method: 'get', path: '/signout', summary: 'Sign out (clears the token cookie)', access: 'public' },
+    // POST, so that a cross-site <img> or link cannot sign anyone out.
+    { method: 'post', path: '/signout', summary: 'Sign out (clears the token cookie)', access: 'public' },
     async (ctx) => {
+      // A token copied elsewhere must stop working too: end the account's sessions, not just this cookie.
+      const signedIn = ctx.state.user;
+      if (signedIn !== undefined) {
+        const em = svc.em();
+        const user = await findUserById(em, signedIn.id);
+        if (user !== null) {
+          endSessions(user);
+          await em.flush();
+        }
+      }
       clearTokenCookie(ctx, cookiePath(ctx, svc));
       return { status: true };
     },
@@ -216,9 +255,12 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       access: 'admin',
       body: AddUserForm,
     },
-    async (_ctx, form) => {
-      const em = svc.em();
-      const { user } = await createAccount(em, form, () => form.role);
+    async (ctx, form) => {
+      // Still an admin? Another replica's session cache may hold a demoted admin's role for up to a second.
+      const stillAdmin = async (tx: EntityManager) => {
+        if ((await findUserById(tx, ctx.state.user?.id ?? ''))?.role !== 'admin') throw forbidden();
+      };
+      const { user } = await createAccount(svc.em(), form, () => form.role, stillAdmin);
       return accountJson(user);
     },
   );

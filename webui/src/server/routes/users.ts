@@ -3,17 +3,20 @@ import type { EntityManager } from '@mikro-orm/sql';
 import { z } from 'zod';
 import { USER_ROLES, type UserRole } from '../../contract/env.ts';
 import { deleteChatsOf } from '../../db/chats.ts';
+import { ACCOUNTS_LOCK, inLockedTransaction } from '../../db/locks.ts';
 import {
   countAdmins,
   deleteUser,
+  endSessions,
   findUserByEmail,
   findUserById,
+  isUniqueViolation,
   listUsers,
   setUserRole,
   type UserRow,
 } from '../../db/users.ts';
 import { hashPassword } from '../auth/password.ts';
-import { badRequest, notFound } from '../http-error.ts';
+import { badRequest, forbidden, notFound } from '../http-error.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
 import { routeBinder } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
@@ -49,10 +52,31 @@ export function userJson(u: UserRow) {
 }
 
 const LAST_ADMIN = 'This is the last admin account; make another user admin first.';
+const EMAIL_TAKEN = 'This email is already registered.';
 
-async function changeRole(em: EntityManager, user: UserRow, role: UserRole): Promise<UserRow> {
-  if (user.role === 'admin' && role !== 'admin' && (await countAdmins(em)) <= 1) throw badRequest(LAST_ADMIN);
-  return setUserRole(em, user, role);
+/**
+ * Runs an admin's change to accounts under the accounts lock (db/locks.ts),
+ * so that the rules below see every change committed on any replica: two
+ * admins demoting each other at once on two replicas cannot both pass the
+ * last-admin check. The acting admin is read again too: another replica's
+ * session cache may still hold their admin role for up to a second after
+ * they were demoted.
+ */
+function asAdmin<T>(
+  em: EntityManager,
+  actorId: string | undefined,
+  fn: (tx: EntityManager) => Promise<T>,
+): Promise<T> {
+  return inLockedTransaction(em, ACCOUNTS_LOCK, async (tx) => {
+    const actor = await findUserById(tx, actorId ?? '');
+    if (actor?.role !== 'admin') throw forbidden();
+    return fn(tx);
+  });
+}
+
+/** The last admin keeps the role (inside asAdmin, so the count is current). */
+async function keepAnAdmin(tx: EntityManager, user: UserRow, role: UserRole): Promise<void> {
+  if (user.role === 'admin' && role !== 'admin' && (await countAdmins(tx)) <= 1) throw badRequest(LAST_ADMIN);
 }
 
 async function userOr404(em: EntityManager, id: string): Promise<UserRow> {
@@ -78,10 +102,12 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
       access: 'admin',
       body: RoleUpdateForm,
     },
-    async (_ctx, form) => {
-      const em = svc.em();
-      return userJson(await changeRole(em, await userOr404(em, form.id), form.role));
-    },
+    async (ctx, form) =>
+      asAdmin(svc.em(), ctx.state.user?.id, async (tx) => {
+        const user = await userOr404(tx, form.id);
+        await keepAnAdmin(tx, user, form.role);
+        return userJson(await setUserRole(tx, user, form.role));
+      }),
   );
 
   route({ method: 'get', path: '/:id', summary: 'One user', access: 'admin' }, async (ctx) =>
@@ -97,34 +123,49 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
       body: UserUpdateForm,
     },
     async (ctx, form) => {
-      const em = svc.em();
-      const user = await userOr404(em, String(ctx.params.id));
-      if (form.email !== undefined && form.email !== user.email) {
-        if (await findUserByEmail(em, form.email)) throw badRequest('This email is already registered.');
-        user.email = form.email;
+      // Hash before taking the lock: it is the slow part.
+      const passwordHash = form.password === undefined ? undefined : await hashPassword(form.password);
+      try {
+        return await asAdmin(svc.em(), ctx.state.user?.id, async (tx) => {
+          const user = await userOr404(tx, String(ctx.params.id));
+          if (form.email !== undefined && form.email !== user.email) {
+            if (await findUserByEmail(tx, form.email)) throw badRequest(EMAIL_TAKEN);
+            user.email = form.email;
+          }
+          if (form.name !== undefined) user.name = form.name;
+          if (form.profile_image_url !== undefined) user.profileImageUrl = form.profile_image_url;
+          if (passwordHash !== undefined) {
+            user.passwordHash = passwordHash;
+            // Whoever holds the user's tokens (maybe why the admin resets it) is signed out.
+            endSessions(user);
+          }
+          if (form.role !== undefined && form.role !== user.role) {
+            await keepAnAdmin(tx, user, form.role);
+            user.role = form.role;
+          }
+          user.updatedAt = Math.floor(Date.now() / 1000);
+          await tx.flush();
+          return userJson(user);
+        });
+      } catch (err) {
+        // The check above sees every email committed under the lock; this is the backstop for any writer that is not.
+        if (isUniqueViolation(err)) throw badRequest(EMAIL_TAKEN);
+        throw err;
       }
-      if (form.name !== undefined) user.name = form.name;
-      if (form.profile_image_url !== undefined) user.profileImageUrl = form.profile_image_url;
-      if (form.password !== undefined) user.passwordHash = await hashPassword(form.password);
-      if (form.role !== undefined && form.role !== user.role)
-        return userJson(await changeRole(em, user, form.role));
-      user.updatedAt = Math.floor(Date.now() / 1000);
-      await em.flush();
-      return userJson(user);
     },
   );
 
   route(
     { method: 'delete', path: '/:id', summary: 'Delete a user and their chats', access: 'admin' },
-    async (ctx) => {
-      const em = svc.em();
-      const user = await userOr404(em, String(ctx.params.id));
-      if (user.id === ctx.state.user?.id) throw badRequest('You cannot delete your own account.');
-      if (user.role === 'admin' && (await countAdmins(em)) <= 1) throw badRequest(LAST_ADMIN);
-      await deleteChatsOf(em, user.id);
-      await deleteUser(em, user);
-      return true;
-    },
+    async (ctx) =>
+      asAdmin(svc.em(), ctx.state.user?.id, async (tx) => {
+        const user = await userOr404(tx, String(ctx.params.id));
+        if (user.id === ctx.state.user?.id) throw badRequest('You cannot delete your own account.');
+        if (user.role === 'admin' && (await countAdmins(tx)) <= 1) throw badRequest(LAST_ADMIN);
+        await deleteChatsOf(tx, user.id);
+        await deleteUser(tx, user);
+        return true;
+      }),
   );
 
   return router;
