@@ -1,12 +1,16 @@
 /**
  * Bundles the Lit frontend with esbuild into webui/frontend-dist/:
- *   index.html                 (references the hashed entry; no CDN, works offline)
- *   assets/app-<hash>.js(.map) (minified ESM bundle with a source map)
+ *   index.html                 (references the hashed entry and theme; no CDN, works offline;
+ *                               no inline script or style, so the server's strict CSP holds)
+ *   assets/app-<hash>.js       (minified ESM bundle; a source map only with --sourcemap or --watch)
+ *   assets/theme-<hash>.css    (the theme colours, painted before the script runs)
  *   manifest.json              ({ entry, files }) for the server and bench/frontend.ts
  *
- * Usage: node webui/scripts/build-frontend.ts [--out DIR] [--api-base URL] [--watch]
+ * Usage: node webui/scripts/build-frontend.ts [--out DIR] [--api-base URL] [--sourcemap] [--watch]
  * `--api-base` points a dev build at a server on another origin (needs CORS_ALLOW_ORIGIN there).
+ * A production build ships no source map: the server would hand the sources to anyone who asks.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +32,8 @@ export interface BuildOptions {
   outDir?: string;
   apiBase?: string;
   minify?: boolean;
+  /** Write a linked source map with the sources (default: only in watch mode, for development). */
+  sourcemap?: boolean;
 }
 
 /** Theme colours: light by default, dark via prefers-color-scheme. Components read these names. */
@@ -48,7 +54,14 @@ function escapeAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
-export function renderIndexHtml(entry: string, apiBase = ''): string {
+/** The theme as a file named by its content, so it can be cached forever like the script. */
+export function themeFile(): { name: string; css: string } {
+  const css = THEME_CSS.replace(/\n/g, '');
+  const hash = createHash('sha256').update(css).digest('hex').slice(0, 8).toUpperCase();
+  return { name: `assets/theme-${hash}.css`, css };
+}
+
+export function renderIndexHtml(entry: string, apiBase = '', stylesheet = themeFile().name): string {
   const apiMeta = apiBase ? `<meta name="webui-api-base" content="${escapeAttr(apiBase)}">` : '';
   return `<!doctype html>
 <html lang="en">
@@ -58,7 +71,7 @@ export function renderIndexHtml(entry: string, apiBase = ''): string {
 <meta name="color-scheme" content="light dark">
 ${apiMeta}<title>WebUI</title>
 <link rel="icon" href="data:,">
-<style>${THEME_CSS.replace(/\n/g, '')}</style>
+<link rel="stylesheet" href="./${escapeAttr(stylesheet)}">
 <script type="module" src="./${escapeAttr(entry)}"></script>
 </head>
 <body>
@@ -69,7 +82,7 @@ ${apiMeta}<title>WebUI</title>
 `;
 }
 
-function esbuildOptions(outDir: string, minify: boolean) {
+function esbuildOptions(outDir: string, minify: boolean, sourcemap: boolean) {
   return {
     entryPoints: { app: ENTRY },
     outdir: outDir,
@@ -79,8 +92,8 @@ function esbuildOptions(outDir: string, minify: boolean) {
     platform: 'browser',
     target: ['es2022', 'chrome111', 'firefox115', 'safari16.4'],
     minify,
-    sourcemap: 'linked',
-    sourcesContent: true,
+    sourcemap: sourcemap ? 'linked' : false,
+    sourcesContent: sourcemap,
     legalComments: 'linked',
     metafile: true,
     logLevel: 'warning',
@@ -97,7 +110,10 @@ async function writePages(
   const files = Object.keys(metafile.outputs).map((f) => path.relative(outDir, path.resolve(f)));
   const entry = files.find((f) => f.endsWith('.js') && /assets\/app-/.test(f));
   if (!entry) throw new Error('esbuild produced no entry script');
-  await writeFile(path.join(outDir, 'index.html'), renderIndexHtml(entry, apiBase));
+  const theme = themeFile();
+  await writeFile(path.join(outDir, theme.name), theme.css);
+  files.push(theme.name);
+  await writeFile(path.join(outDir, 'index.html'), renderIndexHtml(entry, apiBase, theme.name));
   await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify({ entry, files }, null, 2)}\n`);
   return { outDir, entry, files: [...files, 'index.html', 'manifest.json'] };
 }
@@ -106,20 +122,20 @@ export async function buildFrontend(opts: BuildOptions = {}): Promise<BuildResul
   const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  const result = await esbuild.build(esbuildOptions(outDir, opts.minify ?? true));
+  const result = await esbuild.build(esbuildOptions(outDir, opts.minify ?? true, opts.sourcemap ?? false));
   return writePages(outDir, result.metafile, opts.apiBase);
 }
 
 /**
- * Rebuilds on every source change (unminified, for readable stack traces) and
- * rewrites index.html; reload the page served by `webui serve` to see it.
+ * Rebuilds on every source change (unminified, with a source map, for
+ * debugging) and rewrites index.html; reload the page served by `webui serve`.
  */
 export async function watchFrontend(opts: BuildOptions = {}): Promise<esbuild.BuildContext> {
   const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const ctx = await esbuild.context({
-    ...esbuildOptions(outDir, opts.minify ?? false),
+    ...esbuildOptions(outDir, opts.minify ?? false, opts.sourcemap ?? true),
     plugins: [
       {
         name: 'index-html',
@@ -142,10 +158,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       out: { type: 'string' },
       'api-base': { type: 'string' },
+      sourcemap: { type: 'boolean' },
       watch: { type: 'boolean', default: false },
     },
   });
-  const opts = { outDir: values.out, apiBase: values['api-base'] };
+  const opts = { outDir: values.out, apiBase: values['api-base'], sourcemap: values.sourcemap };
   if (values.watch) {
     await watchFrontend(opts);
     console.log('watching webui/src/frontend (Ctrl+C to stop)');

@@ -7,6 +7,18 @@
  * two cannot disagree. Names follow Open WebUI where it has one.
  */
 
+import { parseTrustedProxies } from './ip.ts';
+
+export { parseTrustedProxies } from './ip.ts';
+
+/**
+ * Read by Node itself, not by the server: the operator puts the V8 heap cap
+ * (`--max-old-space-size`) here, matched to the container's memory limit. The
+ * image's launcher (webui/bin/webui-dist) sets its own V8 flags on the command
+ * line; Node applies these on top.
+ */
+export const NODE_OPTIONS_ENV = 'NODE_OPTIONS';
+
 /** One line that names the bad setting and says how to fix it. */
 export class EnvError extends Error {
   readonly variable: string;
@@ -203,18 +215,14 @@ const originList: Codec<string[]> = {
   format: (v) => v.join(';'),
 };
 
-/** Comma-separated IP addresses, or `*`, as in uvicorn's FORWARDED_ALLOW_IPS. */
+/** Comma-separated IP addresses, CIDR ranges or `*`, as in uvicorn's FORWARDED_ALLOW_IPS. */
 const ipList: Codec<string[]> = {
   parse(raw) {
     const parts = raw
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
-    for (const p of parts) {
-      if (p !== '*' && !/^[0-9a-fA-F:.]+$/.test(p)) {
-        throw new Error(`expected comma-separated IP addresses such as 10.0.0.5,127.0.0.1, or *, got "${p}"`);
-      }
-    }
+    parseTrustedProxies(parts);
     return parts;
   },
   format: (v) => v.join(','),
@@ -359,7 +367,7 @@ export const settings = {
     {
       env: 'FORWARDED_ALLOW_IPS',
       description:
-        'Comma-separated proxy addresses (or * for any) whose X-Forwarded-For header is trusted for the client address (sign-in rate limit). Set it when the server runs behind an ingress or the frontend-mode forwarder.',
+        'Comma-separated proxy addresses or CIDR ranges (or * for any peer) whose X-Forwarded-* headers are trusted. The client address (sign-in rate limit) is the rightmost X-Forwarded-For entry that is not a trusted proxy; with * only the entry the peer appended. Set it when the server runs behind an ingress or the frontend-mode forwarder.',
       default: ['127.0.0.1'],
     },
     ipList,
@@ -523,6 +531,16 @@ export const settings = {
       default: 5,
     },
     secondsOrUnlimited,
+  ),
+
+  ollamaProxyMaxBodyMib: setting(
+    {
+      env: 'OLLAMA_PROXY_MAX_BODY_MIB',
+      description:
+        'Largest request body the /ollama proxy accepts, in MiB (1 MiB = 1,048,576 bytes; chat bodies carry base64 images); more is 413. Each signed-in user may also have at most twice this, and at least 16 MiB, of request bodies being read at once; more is 429.',
+      default: 8,
+    },
+    integer(1, 1024),
   ),
 
   // Persisted config

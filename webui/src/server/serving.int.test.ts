@@ -208,7 +208,7 @@ describe('WEBUI_BASE_PATH (an Ingress routing /chat without rewriting)', () => {
     expect(signup.status).toBe(200);
     // The session cookie is scoped to the prefix, which the forwarder reports to the backend.
     expect(signup.headers.get('set-cookie')).toMatch(/^token=[^;]+; Path=\/chat;/);
-    const signout = await call(fe.url, 'GET', '/chat/api/v1/auths/signout');
+    const signout = await call(fe.url, 'POST', '/chat/api/v1/auths/signout');
     expect(signout.headers.get('set-cookie')).toMatch(/^token=; Path=\/chat;/);
     // A client cannot pick the cookie path of a frontend served at the root through the header:
     // this frontend overwrites it with its own prefix.

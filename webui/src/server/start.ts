@@ -202,6 +202,8 @@ function secretKeyOrExplain(env: ResolvedEnv): ReturnType<typeof loadOrCreateSec
     return loadOrCreateSecretKey(env.webuiSecretKey, env.dataDir);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    // Without a code it is not the file system: a key that is too short, already one line.
+    if (err.code === undefined) throw e;
     throw new Error(
       `DATA_DIR: cannot keep the generated secret key in ${env.dataDir} (${err.code ?? err.message}); make the directory writable or set WEBUI_SECRET_KEY`,
     );
@@ -239,7 +241,7 @@ export async function loadAppParts(
   if (mode === 'frontend') {
     if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
     const { forwardTo } = await import('./forward/forward.ts');
-    return { forward: forwardTo(env.backendUrl, logger, env.basePath) };
+    return { forward: forwardTo(env.backendUrl, logger, env.basePath, env.forwardedAllowIps) };
   }
   const { createOllamaRouter } = await import('./ollama/router.ts');
   return { ollamaRouter: (registry) => createOllamaRouter({ config, logger, registry }) };

@@ -1,4 +1,5 @@
 import type { UserRole } from '../contract/env.ts';
+import type { BodyAllowance } from './middleware/body-budget.ts';
 
 /** The signed-in user, as the auth middleware puts it on `ctx.state.user`. */
 export interface SessionUser {
@@ -17,4 +18,6 @@ export interface AppState {
   authError?: string;
   /** Set by the request-id middleware. */
   requestId?: string;
+  /** This request's share of its user's request-body bytes (middleware/body-budget.ts); none when anonymous. */
+  bodyAllowance?: BodyAllowance;
 }

@@ -119,7 +119,7 @@ export class WebuiApp extends LitElement {
 
   async #signOut() {
     try {
-      await api('/api/v1/auths/signout');
+      await api('/api/v1/auths/signout', { method: 'POST' });
     } catch {
       // The cookie may already be gone; signing out locally is still right.
     }

@@ -7,6 +7,7 @@ import { errorHandler } from '../middleware/error-handler.ts';
 import { forwardTo } from './forward.ts';
 
 interface Seen {
+  path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
   closedEarly: boolean;
@@ -28,7 +29,12 @@ beforeAll(async () => {
   backend = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
-    const rec: Seen = { headers: req.headers, body: Buffer.concat(chunks).toString(), closedEarly: false };
+    const rec: Seen = {
+      path: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString(),
+      closedEarly: false,
+    };
     seen.push(rec);
     res.on('close', () => {
       if (!res.writableFinished) rec.closedEarly = true;
@@ -90,6 +96,20 @@ function raw(
   });
 }
 
+/** Sends `request` as written on a fresh socket; resolves with everything the proxy answered. */
+function rawHttp(request: string): Promise<string> {
+  const { port } = new URL(proxyUrl);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request));
+    let out = '';
+    socket.on('data', (d) => {
+      out += d.toString();
+    });
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+  });
+}
+
 describe('forwardTo', () => {
   it('keeps status and end-to-end headers (every Set-Cookie), drops hop-by-hop ones', async () => {
     const res = await raw('/api/v1/auths/signin?x=1', { method: 'POST', body: '{"a":1}' });
@@ -144,6 +164,32 @@ describe('forwardTo', () => {
     await expect.poll(() => releases.length).toBe(before + 1);
     releases.at(-1)?.();
     expect(await pending).toBe('{"n":1}\n{"n":2}\n');
+  });
+
+  it('refuses an absolute-form request target with 400 (not a 500), and forwards nothing', async () => {
+    const before = seen.length;
+    const head = await rawHttp(
+      `GET http://attacker.example/api/x HTTP/1.1\r\nHost: ${new URL(proxyUrl).host}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head).toContain('origin-form');
+    expect(seen.length).toBe(before);
+  });
+
+  it('never turns a path with dot segments into another path: /api/../ready is not forwarded as /ready', async () => {
+    const before = seen.length;
+    for (const path of ['/api/../ready', '/api/%2e%2e/ready', '/api/./x', '/api\\..\\ready']) {
+      const head = await rawHttp(
+        `GET ${path} HTTP/1.1\r\nHost: ${new URL(proxyUrl).host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(head, path).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect(seen.slice(before).map((s) => s.path)).toEqual([]);
+  });
+
+  it('forwards the path and query as they came', async () => {
+    await raw('/api/v1/chats/abc?x=1&y=%20z');
+    expect(seen.at(-1)?.path).toBe('/api/v1/chats/abc?x=1&y=%20z');
   });
 
   it('answers 502 {detail} when the backend is unreachable', async () => {

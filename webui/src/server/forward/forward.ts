@@ -1,9 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { settings } from '../../contract/env.ts';
+import { forwardedHeaders } from '../auth/client-ip.ts';
 import { endToEndHeaders } from '../http/hop-by-hop.ts';
-import { badGateway } from '../http-error.ts';
+import { isNormalisedPath, isOriginForm } from '../http/request-target.ts';
+import { badGateway, badRequest } from '../http-error.ts';
 import { describeSocketError } from '../ollama/upstream-errors.ts';
 
 const agents = {
@@ -16,11 +20,6 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 const REQUEST_DROP = new Set(['host']);
 
-function appendForwarded(existing: string | string[] | undefined, value: string): string {
-  const prior = Array.isArray(existing) ? existing.join(', ') : existing;
-  return prior !== undefined && prior !== '' ? `${prior}, ${value}` : value;
-}
-
 /**
  * A streaming reverse proxy to the API server, for `webui serve --mode
  * frontend`. The request body is piped up and the response piped down as
@@ -29,7 +28,12 @@ function appendForwarded(existing: string | string[] | undefined, value: string)
  * client goes away. Unlike the /ollama proxy it forwards Authorization and
  * cookies: the backend is our own server, which authenticates them.
  */
-export function forwardTo(backendUrl: string, logger: Logger, servedUnder = ''): Middleware {
+export function forwardTo(
+  backendUrl: string,
+  logger: Logger,
+  servedUnder = '',
+  trustedProxies: readonly string[] = settings.forwardedAllowIps.default,
+): Middleware {
   const base = new URL(backendUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const mod = base.protocol === 'https:' ? https : http;
@@ -37,17 +41,35 @@ export function forwardTo(backendUrl: string, logger: Logger, servedUnder = ''):
   const log = logger.child({ component: 'forward', backend: base.origin });
 
   return async function forwardMiddleware(ctx) {
+    // The app has made the target a normalised path (middleware/request-target.ts); anything else would
+    // reach the backend as another path than the one routed here (`/api/../ready` as `/ready`).
+    if (!isOriginForm(ctx.req.url ?? '') || !isNormalisedPath(ctx.path))
+      throw badRequest('The request target must be a path (origin-form) without dot segments');
     const headers: http.OutgoingHttpHeaders = endToEndHeaders(ctx.req.headers, REQUEST_DROP);
-    const remote = ctx.req.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = appendForwarded(ctx.req.headers['x-forwarded-for'], remote);
-    headers['x-forwarded-proto'] ??= ctx.protocol;
-    headers['x-forwarded-host'] ??= ctx.get('host');
+    // FORWARDED_ALLOW_IPS decides what is passed on: the backend believes whatever the forwarder sends.
+    const fwd = forwardedHeaders(
+      ctx.req.socket.remoteAddress ?? '',
+      {
+        for: ctx.get('x-forwarded-for'),
+        proto: ctx.get('x-forwarded-proto'),
+        host: ctx.get('x-forwarded-host'),
+      },
+      trustedProxies,
+      { proto: ctx.protocol, host: ctx.get('host') },
+    );
+    headers['x-forwarded-for'] = fwd.for;
+    headers['x-forwarded-proto'] = fwd.proto;
+    headers['x-forwarded-host'] = fwd.host;
     // Where the browser sees the app (WEBUI_BASE_PATH): the backend scopes its cookie to it.
     if (servedUnder !== '') headers['x-forwarded-prefix'] = servedUnder;
     else delete headers['x-forwarded-prefix'];
     headers.host = base.host;
-    // ctx.url, not originalUrl: WEBUI_BASE_PATH has already been stripped from it.
-    const target = new URL(base.origin + basePath + ctx.url);
+    // Built from the path and query alone (never the raw target, which may carry a scheme and host), with
+    // WEBUI_BASE_PATH already stripped from the path; sent as is, without re-parsing.
+    const target = {
+      ...urlToHttpOptions(base),
+      path: basePath + ctx.path + (ctx.querystring === '' ? '' : `?${ctx.querystring}`),
+    };
 
     // A request without a body can be sent again; one with a body is streamed and cannot.
     const bodiless =
@@ -57,7 +79,7 @@ export function forwardTo(backendUrl: string, logger: Logger, servedUnder = ''):
 
     const attempt = (mayRetry: boolean) =>
       new Promise<void>((resolve, reject) => {
-        const up = mod.request(target, { method: ctx.method, headers, agent });
+        const up = mod.request({ ...target, method: ctx.method, headers, agent });
         let connectTimer: NodeJS.Timeout | undefined;
         let answered = false;
         let clientGone = false;

@@ -3,6 +3,9 @@ import { HttpError } from '../http-error.ts';
 import type { Lifecycle } from '../services.ts';
 import { isApiPath } from '../static/frontend.ts';
 
+/** What callers learn of a failed startup; its cause names the database's address and is logged instead. */
+export const STARTUP_FAILED = 'Startup failed; the server log has the cause';
+
 /** Paths that work before the database is ready. */
 const ALWAYS = new Set(['/api/version', '/openapi.json']);
 
@@ -12,10 +15,10 @@ export function apiGate(lifecycle: Lifecycle): Middleware {
     if (!lifecycle.ready && isApiPath(ctx.path) && !ALWAYS.has(ctx.path)) {
       throw new HttpError(
         503,
-        lifecycle.failure ?? 'The server is starting (database migrations); retry shortly',
-        {
-          'Retry-After': '1',
-        },
+        lifecycle.failure !== undefined
+          ? STARTUP_FAILED
+          : 'The server is starting (database migrations); retry shortly',
+        { 'Retry-After': '1' },
       );
     }
     await next();

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../../../../test/fake-ollama/fake-ollama.ts';
 import { MASKED_KEY } from './config-routes.ts';
@@ -55,6 +57,24 @@ describe('/ollama/config', () => {
       '0': { key: MASKED_KEY },
       '1': { enable: false },
     });
+  });
+
+  it('masks Basic-auth credentials inside URLs, and a masked URL sent back keeps them', async () => {
+    const config = (
+      await fresh(new MemoryConfig({ ollamaBaseUrls: ['http://alice:s3cret@a:11434', 'http://b:11434'] }))
+    ).config;
+    const view = await (await fetch(`${app.url}/ollama/config`, { headers: admin })).json();
+    expect(view.OLLAMA_BASE_URLS).toEqual(['http://***@a:11434', 'http://b:11434']);
+    expect(JSON.stringify(view)).not.toContain('s3cret');
+    // The settings form posts the list back as shown, with one URL added in front.
+    const res = await update({ OLLAMA_BASE_URLS: ['http://c:11434', ...view.OLLAMA_BASE_URLS] });
+    expect(res.status).toBe(200);
+    expect(config.values.ollamaBaseUrls).toEqual([
+      'http://c:11434',
+      'http://alice:s3cret@a:11434',
+      'http://b:11434',
+    ]);
+    expect(JSON.stringify(await res.json())).not.toContain('s3cret');
   });
 
   it('keeps the masked key of a connection that moved when a URL before it was removed', async () => {
@@ -137,6 +157,26 @@ describe('/ollama/verify', () => {
     expect(await res.json()).toEqual({ version: '0.6.5' });
     const noKey = await verify({ url: fake.url });
     expect(noKey.status).toBe(401);
+  });
+
+  it('verifies a masked URL with the stored credentials', async () => {
+    const seen: (string | undefined)[] = [];
+    const upstream = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"version":"0.9.0"}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const { port } = upstream.address() as AddressInfo;
+    try {
+      await fresh(new MemoryConfig({ ollamaBaseUrls: [`http://alice:s3cret@127.0.0.1:${port}`] }));
+      const res = await verify({ url: `http://***@127.0.0.1:${port}` });
+      expect(res.status).toBe(200);
+      expect(seen).toEqual([`Basic ${Buffer.from('alice:s3cret').toString('base64')}`]);
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
   });
 
   it('unreachable: 502 with the loopback hint; bad URL: 400', async () => {

@@ -4,6 +4,7 @@ import { type OllamaApiConfig, type SettingName, settings } from '../../contract
 import { badRequest } from '../http-error.ts';
 import { currentConnections } from './connections.ts';
 import type { configUpdateBody } from './schemas.ts';
+import { withoutCredentials } from './upstream-errors.ts';
 
 /** Stands in for a stored key in GET /ollama/config; sending it back means "keep the stored key". */
 export const MASKED_KEY = '********';
@@ -22,13 +23,30 @@ function maskKeys(configs: Record<string, OllamaApiConfig>): Record<string, Olla
 export function viewOllamaConfig(config: RuntimeConfig) {
   return {
     ENABLE_OLLAMA_API: config.get('enableOllamaApi'),
-    OLLAMA_BASE_URLS: currentConnections(config).map((c) => c.url),
+    // Basic-auth credentials in a URL are a password: shown as http://***@host, like a key.
+    OLLAMA_BASE_URLS: currentConnections(config).map((c) => withoutCredentials(c.url)),
     OLLAMA_API_CONFIGS: maskKeys(config.get('ollamaApiConfigs')),
     MANAGED: OLLAMA_SETTINGS.filter((k) => config.isManaged(k)).map((k) => settings[k].env),
   };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A URL shown masked (`http://***@host`) and sent back means the stored URL
+ * with its credentials: the one at the same position, else any that masks
+ * the same way. A masked URL that matches none is refused, so `***` is never
+ * saved as a user name.
+ */
+export function unmaskUrl(url: string, stored: readonly string[], position: number, field: string): string {
+  if (!url.includes('***@')) return url;
+  const masks = (s: string | undefined): s is string => s !== undefined && withoutCredentials(s) === url;
+  const at = stored[position];
+  if (masks(at)) return at;
+  const found = stored.find(masks);
+  if (found !== undefined) return found;
+  throw badRequest(`${field}: the credentials are masked (***) but match no saved URL; enter them in full`);
+}
 
 /**
  * POST /ollama/config/update. Only fields that are present and differ from
@@ -43,11 +61,13 @@ export async function updateOllamaConfig(config: RuntimeConfig, body: z.output<t
   let urls = currentUrls;
   if (body.OLLAMA_BASE_URLS !== undefined) {
     urls = body.OLLAMA_BASE_URLS.map((raw, i) => {
+      let url: string;
       try {
-        return settings.ollamaBaseUrl.parse(raw);
+        url = settings.ollamaBaseUrl.parse(raw);
       } catch (e) {
         throw badRequest(`OLLAMA_BASE_URLS[${i}]: ${(e as Error).message}`);
       }
+      return unmaskUrl(url, currentUrls, i, `OLLAMA_BASE_URLS[${i}]`);
     }).filter((u, i, all) => all.indexOf(u) === i);
     if (!same(urls, currentUrls)) changes.push({ key: 'ollamaBaseUrls', value: urls });
   }

@@ -50,7 +50,7 @@ afterAll(async () => {
 it('a connect that hangs ends as 502 naming AIOHTTP_CLIENT_CONNECT_TIMEOUT, not the total timeout', async () => {
   const res = await fetch(`${app.url}/ollama/api/chat`, {
     method: 'POST',
-    headers: { [ROLE_HEADER]: 'user' },
+    headers: { [ROLE_HEADER]: 'user', 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'llama3.2', messages: [] }),
   });
   expect(res.status).toBe(502);

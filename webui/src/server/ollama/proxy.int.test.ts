@@ -140,7 +140,7 @@ function realServerTests(server: () => { api: ServerProcess; tokens: Tokens }, s
     expect(models.find((m) => m.model === 'mistral:7b')?.urls).toEqual([1]);
     const chat = await fetch(`${api.url}/ollama/api/chat`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${tokens.user}` },
+      headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
       body: chatBody('mistral:7b', { stream: false }),
     });
     expect(chat.status).toBe(200);

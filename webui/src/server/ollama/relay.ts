@@ -1,6 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { endToEndHeaders } from '../http/hop-by-hop.ts';
 import { HttpError } from '../http-error.ts';
 import {
   ClientGoneError,
@@ -83,23 +83,43 @@ export interface RelayOptions {
    * the first byte ends it with a final error record instead of a bare cut.
    */
   streaming: boolean;
-  /** Shape of that final record: an NDJSON line or an SSE event. */
+  /** Shape of that final record, and of the stream: NDJSON lines or SSE events. */
   errorFormat: 'ndjson' | 'sse';
-  /** Overrides the upstream Content-Type on success (Open WebUI forces NDJSON for /api/chat). */
-  contentType?: string;
   /** The upstream base URL, for messages. */
   url: string;
   /** The route, for logs. */
   label: string;
 }
 
-// Content-Length describes the upstream body; a relayed stream may gain a final error line.
-const DROP_ON_STREAM = new Set(['content-length', 'date', 'server']);
-const DROP_ALWAYS = new Set(['date', 'server']);
+/** The Content-Type of a relayed answer, by its framing: never the upstream's own. */
+const STREAM_TYPES: Record<RelayOptions['errorFormat'], string> = {
+  ndjson: 'application/x-ndjson',
+  sse: 'text/event-stream',
+};
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Sends the upstream answer to the client as it arrives: same status,
- * end-to-end headers, each chunk written as soon as it is read, with
+ * The response headers of a relayed answer, built from scratch: the upstream
+ * is not trusted with any header the browser acts on (a hostile Ollama could
+ * set our session cookie, open CORS, relax the page's CSP, redirect, or send
+ * HTML to be rendered on our origin). Only Content-Length passes, on answers
+ * that are relayed byte for byte to their end (a stream may gain an error line).
+ */
+export function relayHeaders(upstream: IncomingHttpHeaders, opts: RelayOptions): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': opts.streaming ? STREAM_TYPES[opts.errorFormat] : JSON_TYPE,
+    'x-content-type-options': 'nosniff',
+  };
+  const length = upstream['content-length'];
+  if (!opts.streaming && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;
+  // Reverse proxies in front of us (nginx) must not buffer a token stream either.
+  if (opts.streaming) headers['x-accel-buffering'] = 'no';
+  return headers;
+}
+
+/**
+ * Sends the upstream answer to the client as it arrives: same status, our own
+ * headers (relayHeaders), each chunk written as soon as it is read, with
  * backpressure. A non-2xx answer becomes `{"detail"}` with the same status.
  */
 export async function relay(ctx: Context, res: UpstreamResponse, opts: RelayOptions, logger: Logger) {
@@ -118,11 +138,7 @@ export async function relay(ctx: Context, res: UpstreamResponse, opts: RelayOpti
   ctx.status = res.status;
   ctx.respond = false;
   const client = ctx.res;
-  const headers = endToEndHeaders(res.headers, opts.streaming ? DROP_ON_STREAM : DROP_ALWAYS);
-  if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
-  // Reverse proxies in front of us (nginx) must not buffer a token stream either.
-  if (opts.streaming) headers['x-accel-buffering'] = 'no';
-  client.writeHead(res.status, headers);
+  client.writeHead(res.status, relayHeaders(res.headers, opts));
 
   const upstream = res.body;
   // The last two bytes sent (0x0a = newline), to start the error record on a fresh line / event.

@@ -18,6 +18,8 @@ import { readProxyBody } from './request-body.ts';
 import { OLLAMA_PREFIX, OLLAMA_ROUTES, type OllamaHandlers, type RouteId } from './route-table.ts';
 import { UpstreamCalls } from './upstream-calls.ts';
 
+const MiB = 1024 * 1024;
+
 /**
  * The /ollama reverse proxy to one or more Ollama servers (Open WebUI's route
  * table, route-table.ts), declared through the same binder as the rest of the
@@ -60,12 +62,12 @@ export function createOllamaRouter(deps: {
   };
 
   const router = new Router<AppState>({ prefix: OLLAMA_PREFIX });
-  // Ollama's clients send JSON without a Content-Type (curl -d) and answer a bad body with 400; the
-  // answers are Ollama's, relayed with its own headers, so no Cache-Control is added.
+  // Ollama answers a bad body with 400, and its bodies are larger than the API's (base64 images):
+  // OLLAMA_PROXY_MAX_BODY_MIB, read per request. No Cache-Control is added to relayed answers.
   const route = routeBinder(router, deps.registry, {
     prefix: OLLAMA_PREFIX,
     tag: 'ollama',
-    readBody: readProxyBody,
+    readBody: (ctx, limit) => readProxyBody(ctx, limit ?? config.get('ollamaProxyMaxBodyMib') * MiB),
     invalidStatus: 400,
     noStore: false,
   });

@@ -14,7 +14,7 @@ export interface RouteSpec<B extends z.ZodType | undefined> {
   summary: string;
   access: Access;
   body?: B;
-  /** Largest accepted body in bytes (default: the body reader's, 1 MiB for API bodies). */
+  /** Largest accepted body in bytes (default: PUBLIC_BODY_LIMIT on public routes, else the body reader's, 1 MiB for API bodies). */
   bodyLimit?: number;
   /** Status for a body that fails the schema: 422 like Open WebUI, or 400. Overrides the binder's. */
   invalidStatus?: 400 | 422;
@@ -35,6 +35,14 @@ export interface BinderOptions {
   /** Mark answers `Cache-Control: no-store` unless the handler set its own (default true). */
   noStore?: boolean;
 }
+
+/**
+ * Default body limit of public routes (sign-in, sign-up): anonymous requests
+ * have no per-user share of bodies in flight (middleware/body-budget.ts), so
+ * a small limit is what bounds their memory. A sign-up with its largest
+ * picture URL (100,000 characters) fits.
+ */
+export const PUBLIC_BODY_LIMIT = 256 * 1024;
 
 export type Handler<B extends z.ZodType | undefined> = (
   ctx: Context & { state: AppState },
@@ -69,10 +77,11 @@ export function routeBinder(router: Router<AppState>, registry: RouteRegistry, o
   ): void {
     const guard = GUARDS[spec.access];
     const invalidStatus = spec.invalidStatus ?? opts.invalidStatus ?? 422;
+    const bodyLimit = spec.bodyLimit ?? (spec.access === 'public' ? PUBLIC_BODY_LIMIT : undefined);
     const run: Middleware<AppState> = async (ctx) => {
       let body: unknown;
       if (spec.body) {
-        const parsed = spec.body.safeParse(await readBody(ctx, spec.bodyLimit));
+        const parsed = spec.body.safeParse(await readBody(ctx, bodyLimit));
         if (!parsed.success) throw new HttpError(invalidStatus, describeIssues(parsed.error));
         body = parsed.data;
       }

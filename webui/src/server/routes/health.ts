@@ -1,7 +1,8 @@
 import { Router } from '@koa/router';
+import { STARTUP_FAILED } from '../middleware/api-gate.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
 import { routeBinder } from '../openapi/route.ts';
-import type { Services } from '../services.ts';
+import type { Lifecycle, Services } from '../services.ts';
 import type { AppState } from '../types.ts';
 
 /** What /health says about the static frontend in this mode. */
@@ -10,6 +11,12 @@ export function frontendHealth(svc: Pick<Services, 'mode' | 'frontend'>) {
   return svc.frontend.present
     ? { served: true, present: true }
     : { served: true, present: false, dir: svc.frontend.dir, hint: 'run `make frontend` to build it' };
+}
+
+/** Why the server is not ready, in words for anyone: a startup failure's cause is in the log. */
+function readinessDetail(lifecycle: Lifecycle): string {
+  if (lifecycle.stopping) return 'Shutting down';
+  return lifecycle.failure !== undefined ? STARTUP_FAILED : 'Startup not complete';
 }
 
 /**
@@ -38,8 +45,10 @@ export function healthRouter(svc: Services, registry: RouteRegistry): Router<App
       await db.ping();
       return { status: true };
     } catch (err) {
+      // Public: the cause names the database's address (connect ECONNREFUSED host:port); the log keeps it.
+      svc.logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'database check failed');
       ctx.status = 503;
-      return { detail: `Database unreachable: ${err instanceof Error ? err.message : String(err)}` };
+      return { detail: 'Database unreachable' };
     }
   });
 
@@ -53,9 +62,7 @@ export function healthRouter(svc: Services, registry: RouteRegistry): Router<App
     async (ctx) => {
       if (svc.lifecycle.ready && !svc.lifecycle.stopping) return { status: true };
       ctx.status = 503;
-      return {
-        detail: svc.lifecycle.stopping ? 'Shutting down' : (svc.lifecycle.failure ?? 'Startup not complete'),
-      };
+      return { detail: readinessDetail(svc.lifecycle) };
     },
   );
 

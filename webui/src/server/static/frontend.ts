@@ -35,6 +35,28 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/**
+ * The page's Content-Security-Policy. The build has no inline script or style
+ * (webui/scripts/build-frontend.ts; bench/frontend.test.ts checks it), so
+ * scripts, styles and API calls come from this origin only: markup injected
+ * into the page (a Markdown renderer's bug) can neither run script nor send
+ * data elsewhere. `data:` images for the empty favicon; Lit's component styles
+ * are constructed stylesheets, which style-src does not govern.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** esbuild's `[name]-[hash]` output: the content hash makes the file safe to cache forever. */
 const HASHED = /[.-][A-Za-z0-9]{8,}\.[a-z0-9]+$/;
 
@@ -88,6 +110,7 @@ export function serveFrontend(dir: string): Middleware {
       // The app is never meant to be framed, and links out should not leak chat URLs.
       ctx.set('X-Frame-Options', 'DENY');
       ctx.set('Referrer-Policy', 'same-origin');
+      ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     }
     ctx.length = stat.size;
     ctx.lastModified = stat.mtime;
@@ -124,6 +147,11 @@ Set <code>FRONTEND_BUILD_DIR</code> if the build lives elsewhere.</p>
       ctx.status = 503;
       ctx.type = 'text/html; charset=utf-8';
       ctx.set('Cache-Control', 'no-store');
+      // No script at all; its one inline style attribute is all it needs.
+      ctx.set(
+        'Content-Security-Policy',
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      );
       ctx.body = html;
       return;
     }

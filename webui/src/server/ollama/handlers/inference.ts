@@ -22,8 +22,6 @@ interface Inference {
   streams: (body: ModelBody) => boolean;
   /** The shape of the record that ends a stream cut short. */
   errorFormat: Framing['errorFormat'];
-  /** Content-Type of a streamed answer, when not Ollama's own (Open WebUI forces NDJSON for /api/chat). */
-  streamedAs?: string;
   /** Sent upstream as it came, model name untouched (Ollama resolves `/api/show`'s name itself). */
   asSent?: true;
 }
@@ -34,12 +32,7 @@ const openaiStreams = (body: ModelBody) => body.stream === true;
 const never = () => false;
 
 const INFERENCE: Record<InferenceId, Inference> = {
-  chat: {
-    upstream: '/api/chat',
-    streams: ollamaStreams,
-    errorFormat: 'ndjson',
-    streamedAs: 'application/x-ndjson',
-  },
+  chat: { upstream: '/api/chat', streams: ollamaStreams, errorFormat: 'ndjson' },
   generate: { upstream: '/api/generate', streams: ollamaStreams, errorFormat: 'ndjson' },
   show: { upstream: '/api/show', streams: never, errorFormat: 'ndjson', asSent: true },
   embed: { upstream: '/api/embed', streams: never, errorFormat: 'ndjson' },
@@ -69,7 +62,6 @@ export function inferenceHandlers(deps: {
       const upstreamBody = route.asSent ? body : { ...body, model: normalizeModelName(model) };
       const streaming = route.streams(body);
       const framing: Framing = { streaming, errorFormat: route.errorFormat };
-      if (streaming && route.streamedAs !== undefined) framing.contentType = route.streamedAs;
       const conn = await choice.forModel(ctx, model);
       await calls.forward(ctx, conn, route.upstream, bodyForConnection(conn, upstreamBody), framing);
       return undefined;

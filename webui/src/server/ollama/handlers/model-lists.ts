@@ -38,19 +38,22 @@ export function modelListHandlers(deps: {
     },
 
     async version(ctx) {
-      const conns = currentConnections(config);
-      const one = fromIndexed(ctx, conns, '/api/version');
-      if (one !== undefined) return one;
-      const { values, errors } = await calls.fromEach(conns, '/api/version', ctx);
-      // This route is open: anonymous callers learn neither the upstream URLs nor the failures.
-      if (ctx.state.user === undefined && errors.length > 0 && values.length === 0) {
-        throw new HttpError(502, 'No Ollama server answered; sign in as an admin for details');
-      }
-      failIfNothingAnswered(conns, errors);
-      const versions = values
-        .map((v) => (v.value as { version?: unknown } | null)?.version)
-        .filter((v): v is string => typeof v === 'string');
-      return { version: versions.sort(compareVersions)[0] ?? null };
+      const lowest = async () => {
+        const conns = currentConnections(config);
+        const one = fromIndexed(ctx, conns, '/api/version');
+        if (one !== undefined) return one;
+        const { values, errors } = await calls.fromEach(conns, '/api/version', ctx);
+        failIfNothingAnswered(conns, errors);
+        const versions = values
+          .map((v) => (v.value as { version?: unknown } | null)?.version)
+          .filter((v): v is string => typeof v === 'string');
+        return { version: versions.sort(compareVersions)[0] ?? null };
+      };
+      if (ctx.state.user !== undefined) return lowest();
+      // This route is open: anonymous callers learn neither the upstream URLs nor why a call failed.
+      return lowest().catch((err: unknown) => {
+        throw err instanceof HttpError ? anonymousFailure(err.status) : err;
+      });
     },
 
     async ps(ctx) {
@@ -94,6 +97,13 @@ function openaiModelList(merged: MergedTags) {
     })),
     errors: merged.errors,
   };
+}
+
+/** The same status with a message that names nothing internal (addresses, socket errors, indexes). */
+function anonymousFailure(status: number): HttpError {
+  // 400 is a url_idx that names no enabled connection.
+  if (status === 400) return new HttpError(400, 'No such Ollama connection');
+  return new HttpError(status, 'No Ollama server answered; sign in as an admin for details');
 }
 
 /** Every connection failed: answer with the first failure rather than an empty 200. */

@@ -1,8 +1,8 @@
 import type { RuntimeConfig } from '../../../config/runtime-config.ts';
 import { settings } from '../../../contract/env.ts';
 import { badRequest } from '../../http-error.ts';
-import { updateOllamaConfig, viewOllamaConfig } from '../config-routes.ts';
-import type { Connection } from '../connections.ts';
+import { unmaskUrl, updateOllamaConfig, viewOllamaConfig } from '../config-routes.ts';
+import { type Connection, currentConnections } from '../connections.ts';
 import type { ModelRegistry } from '../model-registry.ts';
 import type { OllamaHandlers } from '../route-table.ts';
 import { clientSignal, type UpstreamCalls } from '../upstream-calls.ts';
@@ -33,6 +33,13 @@ export function settingsHandlers(deps: {
       } catch (e) {
         throw badRequest(`url: ${(e as Error).message}`);
       }
+      // The settings form shows saved URLs with their credentials masked, and verifies them as shown.
+      url = unmaskUrl(
+        url,
+        currentConnections(config).map((c) => c.url),
+        -1,
+        'url',
+      );
       const conn: Connection = { idx: -1, url, enabled: true };
       if (body.key !== undefined && body.key !== '') conn.key = body.key;
       return calls.listing(conn, '/api/version', clientSignal(ctx));
