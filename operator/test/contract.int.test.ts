@@ -187,3 +187,63 @@ describe('the rendered backend pod, run as a process', () => {
     await stop(s);
   });
 });
+
+// Issue 14, finding 2: ingress → frontend forwarder → backend, each process with its rendered env.
+// The test is the ingress: it connects from 127.0.0.1 (inside the default trusted ranges) and appends
+// the address it saw for each user to X-Forwarded-For, as ingress controllers do. Before the fix the
+// backend saw every user as the ingress, and one attacker's 61 failed sign-ins locked everybody out.
+describe('the rendered frontend and backend behind an ingress', () => {
+  it('count sign-ins per user address, not per ingress address', async () => {
+    const dir = tempDir('webui-contract-ingress-');
+    const spec: WebUISpecInput = { ollama: { baseUrl: ollama.url } };
+    const key = renderSecretKeySecret(webui(spec), undefined);
+    if (!key) throw new Error('no secret');
+    try {
+      const bc = renderBackend(webui(spec), { defaultImage: 'img', secretDigests: {} }).spec?.template.spec
+        ?.containers[0];
+      const fc = renderFrontend(webui(spec), { defaultImage: 'img', secretDigests: {} }).spec?.template.spec
+        ?.containers[0];
+      if (!bc || !fc) throw new Error('no containers');
+      const { PORT: _bp, HOST: _bh, ...benv } = podEnv(bc, [key]);
+      const b = await spawnServer({ env: { ...benv, DATA_DIR: dir.dir }, args: bc.args ?? [] });
+      running.push(b);
+      const { PORT: _fp, HOST: _fh, ...fenv } = podEnv(fc, []);
+      const f = await spawnServer({ env: { ...fenv, BACKEND_URL: b.url }, args: fc.args ?? [] });
+      running.push(f);
+
+      const asUser = (address: string) => ({ 'x-forwarded-for': address });
+      const alice = { name: 'Alice', email: 'alice@example.com', password: 'alices-passw0rd-42' };
+      expect(
+        (await call(f.url, 'POST', '/api/v1/auths/signup', { body: alice, headers: asUser('198.51.100.7') }))
+          .status,
+      ).toBe(200);
+      // The attacker: 61 wrong sign-ins, each for another email (the per-email limit never bites).
+      const statuses: number[] = [];
+      for (let i = 0; i < 61; i++) {
+        const r = await call(f.url, 'POST', '/api/v1/auths/signin', {
+          body: { email: `nobody${i}@example.com`, password: 'wrong-password' },
+          headers: asUser('203.0.113.66'),
+        });
+        statuses.push(r.status);
+      }
+      expect(statuses.slice(0, 60).every((s) => s === 400)).toBe(true);
+      expect(statuses[60]).toBe(429);
+      // A client-written entry in front of the attacker's address does not buy a fresh bucket.
+      const spoofed = await call(f.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: 'nobody@example.com', password: 'wrong-password' },
+        headers: asUser('192.0.2.99, 203.0.113.66'),
+      });
+      expect(spoofed.status).toBe(429);
+      // Alice, from her own address, is not locked out.
+      const ok = await call(f.url, 'POST', '/api/v1/auths/signin', {
+        body: { email: alice.email, password: alice.password },
+        headers: asUser('198.51.100.7'),
+      });
+      expect(ok.status).toBe(200);
+      await stop(f);
+      await stop(b);
+    } finally {
+      dir.remove();
+    }
+  }, 120_000);
+});

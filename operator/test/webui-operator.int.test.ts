@@ -149,6 +149,12 @@ describe('a WebUI', () => {
     }
     const backendSvc = await c.core.readNamespacedService({ name: 'alpha-backend', namespace: NS });
     const frontendSvc = await c.core.readNamespacedService({ name: 'alpha-frontend', namespace: NS });
+    const netpol = await waitFor('the backend NetworkPolicy', () =>
+      cp.kubeConfig
+        .makeApiClient(NetworkingV1Api)
+        .readNamespacedNetworkPolicy({ name: 'alpha-backend', namespace: NS })
+        .catch(() => undefined),
+    );
     expect(e.FORWARDED_ALLOW_IPS).toBe('*');
     expect(container(frontend).securityContext).toMatchObject({
       runAsNonRoot: true,
@@ -165,6 +171,7 @@ describe('a WebUI', () => {
       ['frontend', frontend.metadata],
       ['backend', backendSvc.metadata],
       ['frontend', frontendSvc.metadata],
+      ['backend', netpol.metadata],
     ] as const;
     for (const [component, meta] of children) {
       expect(meta?.labels, meta?.name).toMatchObject({
@@ -176,11 +183,17 @@ describe('a WebUI', () => {
       });
       const ours = (meta?.managedFields ?? []).filter((m) => m.manager === FIELD_MANAGER);
       expect(ours.length, meta?.name).toBeGreaterThan(0);
-      expect(new Set(ours.map((m) => m.operation)), meta?.name).toEqual(new Set(['Apply']));
       const appliers = (meta?.managedFields ?? [])
         .filter((m) => m.operation === 'Apply')
         .map((m) => m.manager);
-      expect(new Set(appliers), meta?.name).toEqual(new Set([FIELD_MANAGER]));
+      if (component === 'secret-key') {
+        // Created once (a POST: the operator has no patch on Secrets) and never written again.
+        expect(new Set(ours.map((m) => m.operation)), meta?.name).toEqual(new Set(['Update']));
+        expect(appliers, meta?.name).toEqual([]);
+      } else {
+        expect(new Set(ours.map((m) => m.operation)), meta?.name).toEqual(new Set(['Apply']));
+        expect(new Set(appliers), meta?.name).toEqual(new Set([FIELD_MANAGER]));
+      }
       if (component !== 'data')
         expect(meta?.ownerReferences?.[0], meta?.name).toMatchObject({
           kind: 'WebUI',

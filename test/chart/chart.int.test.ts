@@ -83,7 +83,15 @@ describe('helm lint and values schema (no cluster)', () => {
   });
 
   it('refuses watchNamespaces in cluster scope, where it would be silently ignored', async () => {
-    const r = await h.helm(['template', 'x', CHART_DIR, '--set', 'watchNamespaces={a}']);
+    const r = await h.helm([
+      'template',
+      'x',
+      CHART_DIR,
+      '--set',
+      'scope=cluster',
+      '--set',
+      'watchNamespaces={a}',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('ERROR: watchNamespaces only applies with scope: namespace');
   });
@@ -325,8 +333,30 @@ describe('helm lint and values schema (no cluster)', () => {
       expect(name in config.data || valuesYaml.includes(name), `chart sets or documents ${name}`).toBe(true);
   });
 
-  it('cluster mode watches every namespace with a ClusterRole', async () => {
+  it('namespace scope is the default: a Role in the release namespace, no cluster-wide permission', async () => {
     const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR, '-n', 'team-a']));
+    expect(objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+    const config = objs.find((o) => o.kind === 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    expect(config.data.WATCH_NAMESPACES).toBe('team-a');
+  });
+
+  it('grants no write on Secrets but create, in either scope', async () => {
+    for (const scope of ['namespace', 'cluster']) {
+      const objs = parseManifests(await h.helmOk(['template', 'x', CHART_DIR, '--set', `scope=${scope}`]));
+      const roles = objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole') as (K8sObject & {
+        rules: { resources: string[]; verbs: string[] }[];
+      })[];
+      const secretVerbs = roles.flatMap((r) =>
+        r.rules.filter((x) => x.resources.includes('secrets')).flatMap((x) => x.verbs),
+      );
+      expect(new Set(secretVerbs), scope).toEqual(new Set(['get', 'list', 'watch', 'create']));
+    }
+  });
+
+  it('cluster mode watches every namespace with a ClusterRole', async () => {
+    const objs = parseManifests(
+      await h.helmOk(['template', 'x', CHART_DIR, '-n', 'team-a', '--set', 'scope=cluster']),
+    );
     expect(objs.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([
       'x-webui-operator',
     ]);
@@ -544,9 +574,11 @@ describe('against a real API server', () => {
     await core.readNamespacedConfigMap({ name: 'wo-webui-operator-webui-chat', namespace: ns });
     const svc = await core.readNamespacedService({ name: 'wo-webui-operator', namespace: ns });
     expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8080]);
-    const role = await rbac.readClusterRole({ name: 'wo-webui-operator' });
+    // namespace scope (the default): a Role where the operator works, nothing cluster-wide.
+    await expect(rbac.readClusterRole({ name: 'wo-webui-operator' })).rejects.toThrow();
+    const role = await rbac.readNamespacedRole({ name: 'wo-webui-operator', namespace: ns });
     expect(role.rules?.some((r) => r.resources?.includes('webuis'))).toBe(true);
-    const binding = await rbac.readClusterRoleBinding({ name: 'wo-webui-operator' });
+    const binding = await rbac.readNamespacedRoleBinding({ name: 'wo-webui-operator', namespace: ns });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'wo-webui-operator', namespace: ns }]);
     await rbac.readNamespacedRole({ name: 'wo-webui-operator-leader-election', namespace: ns });
     await rbac.readNamespacedRoleBinding({ name: 'wo-webui-operator-leader-election', namespace: ns });

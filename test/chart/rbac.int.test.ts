@@ -2,7 +2,9 @@
 // process runs with a token of the chart's ServiceAccount and the settings from the chart's ConfigMap.
 // It must reconcile a WebUI fully (children, status, Events) in cluster scope and in namespace scope,
 // apply the WebUI of the chart's seed (webui.create) with the seed Role's by-name permissions, and it
-// must NOT converge when the chart's Role loses the permission to write Secrets or delete Ingresses.
+// must NOT converge when the chart's Role loses the permission to create Secrets or delete Ingresses.
+// The blast radius is proven too: with the chart's defaults (namespace scope) the operator's token reads
+// no Secret outside its namespace, and in no scope can it change or delete an existing Secret.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,9 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   NetworkingV1Api,
+  PatchStrategy,
   RbacAuthorizationV1Api,
+  setHeaderOptions,
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,6 +227,22 @@ async function used(username: string): Promise<Set<string>> {
   return out;
 }
 
+/** The operator's token can read a Secret it made, but not change or delete it (nor any other). */
+async function proveSecretsReadOnly(asCore: CoreV1Api, namespace: string, name: string): Promise<void> {
+  await asCore.readNamespacedSecret({ name, namespace });
+  await expect(
+    asCore.patchNamespacedSecret(
+      { name, namespace, body: { metadata: { labels: { tampered: 'yes' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ),
+  ).rejects.toThrow(/403|forbidden/i);
+  const live = await asCore.readNamespacedSecret({ name, namespace });
+  await expect(asCore.replaceNamespacedSecret({ name, namespace, body: live })).rejects.toThrow(
+    /403|forbidden/i,
+  );
+  await expect(asCore.deleteNamespacedSecret({ name, namespace })).rejects.toThrow(/403|forbidden/i);
+}
+
 /** A second release, in namespace scope, next to the first one's CRD. */
 const NAMESPACED = ['--set', 'crds.install=false', '--set', 'scope=namespace'];
 
@@ -252,7 +272,7 @@ async function proveSeeded(op: ChartOperator, namespace: string, release: string
 
 describe('the operator with the chart’s RBAC, against a real API server', () => {
   it('cluster scope: reconciles a WebUI in another namespace fully, and applies the seed', async () => {
-    const chart = await install('wo', 'webui-system', SEED_VALUES);
+    const chart = await install('wo', 'webui-system', ['--set', 'scope=cluster', ...SEED_VALUES]);
     await h.kubectl(['create', 'namespace', 'team-a']);
     const op = await runOperator('cluster', 'webui-system', chart);
     try {
@@ -333,6 +353,8 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
           fieldSelector: 'metadata.name=wo-webui-operator-config',
         }),
       ).rejects.toThrow(/403|forbidden/i);
+      // Even cluster-wide, no Secret can be changed or deleted, only read and created.
+      await proveSecretsReadOnly(asCore, 'team-a', 'chat-secret-key');
       const asCustom = as.makeApiClient(CustomObjectsApi);
       await asCustom.getNamespacedCustomObject({ ...WEBUI, namespace: 'webui-system', name: SEEDED });
       await expect(
@@ -350,26 +372,41 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
     }
   });
 
-  it('namespace scope: reconciles a WebUI in its own namespace, and the seed, with only Roles', async () => {
-    const chart = await install('ns', 'team-b', [...NAMESPACED, ...SEED_VALUES]);
+  it('namespace scope, the default: reconciles a WebUI in its own namespace, and the seed, with only Roles; reads no Secret elsewhere', async () => {
+    // No scope value: the chart's default.
+    const chart = await install('ns', 'team-b', ['--set', 'crds.install=false', ...SEED_VALUES]);
     const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     await expect(rbac.readClusterRole({ name: 'ns-webui-operator' })).rejects.toThrow();
     const op = await runOperator('namespaced', 'team-b', chart);
     try {
       await proveConverges(op, 'team-b', 'chat');
       await proveSeeded(op, 'team-b', 'ns');
+
+      // The blast radius: a stolen token of this ServiceAccount reads Secrets only in team-b.
+      await h.kubectl(['create', 'namespace', 'team-a']);
+      await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
+        namespace: 'team-a',
+        body: { metadata: { name: 'elsewhere' }, stringData: { password: 'not for the operator' } },
+      });
+      const asCore = cp.kubeConfigForToken(op.token).makeApiClient(CoreV1Api);
+      await expect(asCore.readNamespacedSecret({ name: 'elsewhere', namespace: 'team-a' })).rejects.toThrow(
+        /403|forbidden/i,
+      );
+      await expect(asCore.listNamespacedSecret({ namespace: 'team-a' })).rejects.toThrow(/403|forbidden/i);
+      await expect(asCore.listSecretForAllNamespaces()).rejects.toThrow(/403|forbidden/i);
+      await proveSecretsReadOnly(asCore, 'team-b', 'chat-secret-key');
     } finally {
       await op.proc.stop();
     }
   });
 
-  it('fails to converge when the Role loses create/patch on secrets or delete on ingresses', async () => {
+  it('fails to converge when the Role loses create on secrets or delete on ingresses', async () => {
     const chart = await install('broken', 'team-c', NAMESPACED);
     const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     const role = await rbac.readNamespacedRole({ name: 'broken-webui-operator', namespace: 'team-c' });
     const rules: V1PolicyRule[] = (role.rules ?? []).map((r) =>
       r.resources?.includes('secrets')
-        ? { ...r, verbs: r.verbs.filter((v) => v !== 'create' && v !== 'patch') }
+        ? { ...r, verbs: r.verbs.filter((v) => v !== 'create') }
         : r.resources?.includes('ingresses')
           ? { ...r, verbs: r.verbs.filter((v) => v !== 'delete') }
           : r,

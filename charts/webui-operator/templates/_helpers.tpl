@@ -97,9 +97,14 @@ takes over a same-named object it did not create; children are server-side appli
 for the first apply; a Deployment's switch to Recreate is a merge patch); the generated secret key and
 referenced Secrets are read (get); turning spec.ingress off deletes the Ingress (delete, with a uid
 precondition); status is a server-side apply patch on webuis/status; Events are created.
+Secrets: the one Secret the operator makes (the generated session key) is created once and never
+written again (CREATE_ONLY_KINDS), so there is no patch, update or delete on Secrets: the operator cannot
+change any existing Secret. Reads cannot be narrowed further: RBAC has no label selectors, and the
+names a WebUI references are not known here (resourceNames); the watch of Secrets it does not own is
+metadata-only, so their values are not held in memory.
 test/chart/rbac.int.test.ts runs the real operator with exactly these rules and shows from the audit log
 that every verb granted here is used and nothing used is ungranted, and that it does not converge
-without the secrets rule or delete on ingresses.
+without create on secrets or delete on ingresses.
 */}}
 {{- define "webui-operator.rules" -}}
 - apiGroups: ["webui.dev"]
@@ -116,10 +121,13 @@ without the secrets rule or delete on ingresses.
   verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]

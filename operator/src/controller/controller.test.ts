@@ -39,6 +39,7 @@ const webui = (generation: number, status?: object) => ({
 async function startedController() {
   const api: KubeApi = {
     apply: async (o) => o,
+    create: async (o) => o,
     applyStatus: async () => {},
     readSecret: async () => undefined,
     read: async () => undefined,
@@ -86,6 +87,7 @@ describe('WebUIController', () => {
       '/api/v1/namespaces/ns/services',
       '/apis/apps/v1/namespaces/ns/deployments',
       '/apis/networking.k8s.io/v1/namespaces/ns/ingresses',
+      '/apis/networking.k8s.io/v1/namespaces/ns/networkpolicies',
       '/apis/policy/v1/namespaces/ns/poddisruptionbudgets',
       '/apis/webui.dev/v1alpha1/namespaces/ns/webuis',
     ]);

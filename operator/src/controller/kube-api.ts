@@ -3,7 +3,7 @@ import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
 import { isNotFound } from '../kube/errors.ts';
 import { type EventType, recordEvent } from '../kube/events.ts';
-import { objectPath } from '../kube/resources.ts';
+import { collectionPath, objectPath } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import { FIELD_MANAGER } from '../render/meta.ts';
 import { retryOnConflict } from '../runtime/retry-on-conflict.ts';
@@ -14,6 +14,11 @@ export type { EventType } from '../kube/events.ts';
 export interface KubeApi {
   /** Server-side apply of a child with the operator's field manager (force). Returns the live object. */
   apply(obj: KubernetesObject): Promise<KubernetesObject>;
+  /**
+   * Creates a child that is never written again (CREATE_ONLY_KINDS) with a
+   * plain POST, which needs only the `create` verb. Returns the live object.
+   */
+  create(obj: KubernetesObject): Promise<KubernetesObject>;
   /** Server-side apply of status on the /status subresource. */
   applyStatus(w: WebUI, status: WebUIStatus): Promise<void>;
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
@@ -59,6 +64,18 @@ export function kubeApi(client: KubeTransport, reportingInstance: string): KubeA
     apply(obj) {
       const path = childPath(obj.kind, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
       return ssa(path, obj);
+    },
+
+    create(obj) {
+      if (!isChildKind(obj.kind)) throw new Error(`cannot handle kind ${obj.kind}`);
+      return client.request<KubernetesObject>(
+        'POST',
+        collectionPath(obj.kind, obj.metadata?.namespace ?? ''),
+        {
+          query: { fieldManager: FIELD_MANAGER },
+          body: obj,
+        },
+      );
     },
 
     async applyStatus(w, status) {

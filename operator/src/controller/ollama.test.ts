@@ -1,16 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type FetchFn, OllamaProber, probeOllama } from './ollama.ts';
 
 const answer =
   (status: number, body: unknown = {}): FetchFn =>
-  async () => ({ ok: status < 300, status, json: async () => body });
+  async () =>
+    new Response(JSON.stringify(body), { status });
 
 describe('probeOllama', () => {
   it('reads the version from /api/version', async () => {
     const seen: string[] = [];
     const f: FetchFn = async (url) => {
       seen.push(url);
-      return { ok: true, status: 200, json: async () => ({ version: '0.9.1' }) };
+      return new Response('{"version":"0.9.1"}');
     };
     expect(await probeOllama('http://o:11434/', f, 1000)).toEqual({
       url: 'http://o:11434/',
@@ -50,7 +53,7 @@ describe('OllamaProber', () => {
     const prober = new OllamaProber({
       fetch: async () => {
         calls++;
-        return { ok: true, status: 200, json: async () => ({}) };
+        return new Response('{}');
       },
       ttlMs: 1000,
       now: () => now,
@@ -61,5 +64,82 @@ describe('OllamaProber', () => {
     now = 1500;
     await prober.probe(['http://a:1']);
     expect(calls).toBe(2);
+  });
+});
+
+// Issue 14 (low): the probe runs in the operator's pod with the operator's network reach; a URL
+// from any WebUI author must not make it follow redirects elsewhere, wait forever or read without bound.
+describe('probeOllama against real servers', () => {
+  const servers: http.Server[] = [];
+  async function serve(handler: http.RequestListener): Promise<string> {
+    const s = http.createServer(handler);
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    // A non-loopback name for the loopback address: loopback URLs are not probed at all.
+    return `http://127.0.0.1.nip.invalid:${(s.address() as AddressInfo).port}`;
+  }
+  /** Resolves the test host name to the loopback address, as DNS would resolve an Ollama Service. */
+  const viaLoopback: FetchFn = (url, init) => {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    return fetch(u, init);
+  };
+  afterAll(async () => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+  });
+
+  it('does not follow a redirect, and says so', async () => {
+    let followed = 0;
+    const elsewhere = await serve((_req, res) => {
+      followed++;
+      res.end('{"version":"9.9.9"}');
+    });
+    const url = await serve((_req, res) => {
+      res.writeHead(302, { location: `${elsewhere.replace('.nip.invalid', '')}/latest/meta-data` });
+      res.end();
+    });
+    const r = await probeOllama(url, viaLoopback, 2000);
+    expect(followed).toBe(0);
+    expect(r).toMatchObject({ state: 'unreachable' });
+    expect(r.state === 'unreachable' && r.error).toMatch(/HTTP 302.*redirects are not followed/);
+  });
+
+  it('gives up on a body that never ends within the time box', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"version":"');
+      const t = setInterval(() => res.write('9'), 50);
+      res.on('close', () => clearInterval(t));
+    });
+    const started = Date.now();
+    const r = await probeOllama(url, viaLoopback, 500);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(r.state).not.toBe('reachable');
+  });
+
+  it('reads at most a small body', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"version":"1.0","pad":"${'x'.repeat(8 * 1024 * 1024)}"}`);
+    });
+    const r = await probeOllama(url, viaLoopback, 2000);
+    // Reachable (it answered 200), but the 8 MB answer is not read: no version from it.
+    expect(r).toEqual({ url, state: 'reachable' });
+  });
+
+  it('refuses a URL with a query or a fragment instead of probing it', async () => {
+    let calls = 0;
+    const url = await serve((_req, res) => {
+      calls++;
+      res.end('{}');
+    });
+    for (const bad of [`${url}/?x=1`, `${url}/#frag`]) {
+      const r = await probeOllama(bad, viaLoopback, 1000);
+      expect(r.state === 'unreachable' && r.error).toMatch(/query or fragment/);
+    }
+    expect(calls).toBe(0);
   });
 });

@@ -4,10 +4,18 @@
  * the top troubleshooting case in Open WebUI's guide.
  */
 
+/** The subset of fetch the probe uses (tests pass a fake). */
 export type FetchFn = (
   url: string,
-  init: { signal: AbortSignal },
-) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+  init: { signal: AbortSignal; redirect: 'manual' },
+) => Promise<{
+  status: number;
+  headers: { get(name: string): string | null };
+  body: ReadableStream<Uint8Array> | null;
+}>;
+
+/** The most of an answer the probe reads: /api/version is a few bytes of JSON. */
+export const MAX_PROBE_BODY = 64 * 1024;
 
 export type ProbeResult =
   | { url: string; state: 'reachable'; version?: string }
@@ -36,26 +44,78 @@ export function isLoopbackUrl(raw: string): boolean {
   );
 }
 
+/** Reads at most `max` bytes of a body; undefined when it is longer (the rest is not read). */
+async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | undefined> {
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) return undefined;
+      chunks.push(value);
+    }
+  } finally {
+    // Stops the download (and frees the connection) whether we read it all or not.
+    await reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * GET <url>/api/version, time-boxed as a whole (connect, headers and body
+ * within `timeoutMs`), without following redirects (a redirect could send the
+ * operator's request anywhere its pod can reach) and reading at most
+ * MAX_PROBE_BODY bytes. A URL with a query or fragment is not probed: the CRD
+ * refuses it; only a WebUI stored before that rule can have one.
+ */
 export async function probeOllama(url: string, fetchFn: FetchFn, timeoutMs: number): Promise<ProbeResult> {
   if (isLoopbackUrl(url)) return { url, state: 'loopback' };
-  const target = `${url.replace(/\/+$/, '')}/api/version`;
-  try {
-    const res = await fetchFn(target, { signal: AbortSignal.timeout(timeoutMs) });
-    // An Ollama behind an auth proxy answers 401/403 without a key: it is there.
-    if (res.status === 401 || res.status === 403)
-      return { url, state: 'reachable', version: `HTTP ${res.status}, needs a key` };
-    if (!res.ok) return { url, state: 'unreachable', error: `GET ${target} answered HTTP ${res.status}` };
-    const body = (await res.json().catch(() => ({}))) as { version?: unknown };
+  if (/[?#]/.test(url)) {
     return {
       url,
-      state: 'reachable',
-      ...(typeof body.version === 'string' ? { version: body.version } : {}),
+      state: 'unreachable',
+      error: `${url} has a query or fragment; give the Ollama base URL only`,
     };
+  }
+  const target = `${url.replace(/\/+$/, '')}/api/version`;
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetchFn(target, { signal, redirect: 'manual' });
+    // An Ollama behind an auth proxy answers 401/403 without a key: it is there.
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel().catch(() => {});
+      return { url, state: 'reachable', version: `HTTP ${res.status}, needs a key` };
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => {});
+      const to = res.headers.get('location');
+      return {
+        url,
+        state: 'unreachable',
+        error: `GET ${target} answered HTTP ${res.status}${to ? ` (to ${to.slice(0, 200)})` : ''}; redirects are not followed: set the URL Ollama answers on`,
+      };
+    }
+    if (res.status < 200 || res.status >= 300) {
+      await res.body?.cancel().catch(() => {});
+      return { url, state: 'unreachable', error: `GET ${target} answered HTTP ${res.status}` };
+    }
+    const text = await readCapped(res.body, MAX_PROBE_BODY);
+    let version: unknown;
+    try {
+      version = text === undefined ? undefined : (JSON.parse(text) as { version?: unknown }).version;
+    } catch {
+      version = undefined;
+    }
+    return { url, state: 'reachable', ...(typeof version === 'string' ? { version } : {}) };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const detail =
-      err.name === 'TimeoutError'
-        ? `no answer within ${timeoutMs / 1000}s`
+      signal.aborted || err.name === 'TimeoutError'
+        ? `no complete answer within ${timeoutMs / 1000}s`
         : (err.cause?.code ?? err.cause?.message ?? err.message);
     return { url, state: 'unreachable', error: `GET ${target} failed: ${detail}` };
   }

@@ -42,6 +42,13 @@ function world(
       if (!opts.staleCache) children.set(`${obj.kind}/${obj.metadata?.name}`, live);
       return live;
     },
+    async create(obj) {
+      writes.push(`create ${obj.kind}/${obj.metadata?.name}`);
+      rv++;
+      const live = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
+      if (!opts.staleCache) children.set(`${obj.kind}/${obj.metadata?.name}`, live);
+      return live;
+    },
     async applyStatus(_w, status: WebUIStatus) {
       writes.push('status');
       if (!opts.staleCache) webui = { ...webui, status: structuredClone(status) };
@@ -49,6 +56,7 @@ function world(
     async read(kind, _ns, name) {
       return (
         opts.foreign?.find((o) => o.kind === kind && o.metadata?.name === name) ??
+        (kind === 'Secret' ? opts.apiSecrets?.find((o) => o.metadata?.name === name) : undefined) ??
         children.get(`${kind}/${name}`)
       );
     },
@@ -78,7 +86,7 @@ function world(
     writes: new ReadYourWrites(),
     recordedEvents: new EventDeduplicator(),
     prober: new OllamaProber({
-      fetch: async () => ({ ok: true, status: 200, json: async () => ({ version: '0.9.9' }) }),
+      fetch: async () => new Response('{"version":"0.9.9"}'),
     }),
     defaultImage: 'img',
     log: { debug() {}, info() {}, warn() {}, error() {} },
@@ -110,10 +118,11 @@ describe('Reconciler', () => {
     const res = await w.reconciler.reconcile('ns', 'chat');
     expect(res.requeueAfterMs).toBe(60_000);
     expect(w.writes).toEqual([
-      'apply Secret/chat-secret-key',
+      'create Secret/chat-secret-key',
       'apply PersistentVolumeClaim/chat-data',
       'apply Service/chat-backend',
       'apply Service/chat-frontend',
+      'apply NetworkPolicy/chat-backend',
       'apply Deployment/chat-backend',
       'apply Deployment/chat-frontend',
       'apply PodDisruptionBudget/chat-backend',
@@ -130,7 +139,7 @@ describe('Reconciler', () => {
   it('does not repeat writes while the cache has not caught up with them', async () => {
     const w = world(spec, { staleCache: true });
     await w.reconciler.reconcile('ns', 'chat');
-    expect(w.writes).toHaveLength(9);
+    expect(w.writes).toHaveLength(10);
     w.writes.length = 0;
     await w.reconciler.reconcile('ns', 'chat');
     expect(w.writes).toEqual([]);
@@ -156,10 +165,55 @@ describe('Reconciler', () => {
   it('keeps a secret key the cache has not seen yet but the API has', async () => {
     const existing = Buffer.from('kept-key').toString('base64');
     const w = world(spec, {
-      apiSecrets: [{ metadata: { name: 'chat-secret-key' }, data: { 'secret-key': existing } }],
+      apiSecrets: [
+        {
+          metadata: {
+            name: 'chat-secret-key',
+            labels: {
+              'app.kubernetes.io/managed-by': 'webui-operator',
+              'app.kubernetes.io/instance': 'chat',
+            },
+          },
+          data: { 'secret-key': existing },
+        },
+      ],
     });
     await w.reconciler.reconcile('ns', 'chat');
-    expect((w.children.get('Secret/chat-secret-key') as V1Secret).data?.['secret-key']).toBe(existing);
+    // Neither replaced nor written at all: the key Secret is create-only.
+    expect(w.writes.filter((x) => x.includes('Secret/'))).toEqual([]);
+    const backend = w.children.get('Deployment/chat-backend') as V1Deployment;
+    const keyEnv = backend.spec?.template.spec?.containers[0]?.env?.find(
+      (e) => e.name === 'WEBUI_SECRET_KEY',
+    );
+    expect(keyEnv?.valueFrom?.secretKeyRef).toEqual({ name: 'chat-secret-key', key: 'secret-key' });
+  });
+
+  it('creates the key Secret once and never writes it again, not even to repair it (no patch on Secrets)', async () => {
+    const w = world(spec);
+    await w.reconciler.reconcile('ns', 'chat');
+    expect(w.writes.filter((x) => x.includes('Secret/'))).toEqual(['create Secret/chat-secret-key']);
+    // Someone empties it: reported, not rewritten.
+    const live = w.children.get('Secret/chat-secret-key') as V1Secret;
+    w.children.set('Secret/chat-secret-key', { ...live, data: {} } as V1Secret);
+    w.writes.length = 0;
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow(
+      'Secret chat-secret-key has no key "secret-key"; delete it',
+    );
+    expect(w.writes.filter((x) => x.includes('Secret/'))).toEqual([]);
+  });
+
+  it('leaves a key Secret of the same name that it did not make alone', async () => {
+    const foreign: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'chat-secret-key' },
+      data: {},
+    };
+    const w = world(spec, { foreign: [foreign], apiSecrets: [foreign] });
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow(
+      'Secret chat-secret-key already exists and is not managed by this WebUI',
+    );
+    expect(w.writes.filter((x) => x.includes('Secret/'))).toEqual([]);
   });
 
   it('reports a failed apply as Degraded, records a Warning and fails for a retry with backoff', async () => {

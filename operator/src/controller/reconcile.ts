@@ -35,7 +35,7 @@ import {
 import { publicUrl } from '../render/network.ts';
 import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY } from '../render/secret-key.ts';
 import { referencedSecrets, type SecretRef } from '../render/secret-refs.ts';
-import type { ChildKind } from './child-kinds.ts';
+import { type ChildKind, CREATE_ONLY_KINDS } from './child-kinds.ts';
 import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
 import type { ReadYourWrites } from './read-your-writes.ts';
@@ -100,6 +100,15 @@ function needsRecreateSwitch(desired: KubernetesObject, live: KubernetesObject |
   return (
     want === 'Recreate' && (live as V1Deployment | undefined)?.spec?.strategy?.rollingUpdate !== undefined
   );
+}
+
+/** What applying one child came to: what is live now, and what to report. */
+interface ChildOutcome {
+  kind: ChildKind;
+  childName: string;
+  observed: KubernetesObject | undefined;
+  error?: string;
+  applied?: { stamped: KubernetesObject; live: KubernetesObject | undefined };
 }
 
 /** Made by this operator for this WebUI (a retained claim of an earlier WebUI of the same name counts). */
@@ -177,6 +186,12 @@ export class Reconciler {
       // A failed read throws (and retries later): never generate a key on uncertainty.
       const live = cachedSecret ?? (await api.readSecret(namespace, names.secretKey(w)));
       const kept = secretValue(live, SECRET_KEY_KEY);
+      // The key Secret is never written once it exists (CREATE_ONLY_KINDS): one without the key stays so.
+      if (live && !kept) {
+        errors.push(
+          `Secret ${names.secretKey(w)} has no key "${SECRET_KEY_KEY}"; delete it and the operator generates a new key (signed-in users must sign in again)`,
+        );
+      }
       const value =
         kept ?? Buffer.from((this.deps.generateSecretKey ?? generateSecretKey)()).toString('base64');
       existingKey = { [SECRET_KEY_KEY]: value };
@@ -194,8 +209,8 @@ export class Reconciler {
       });
       url = publicUrl(w);
     } catch (e) {
-      // Only a spec stored under an older, looser schema gets here (the CRD refuses it now):
-      // report it on the WebUI and leave the children as they are.
+      // A spec stored under an older, looser schema, or one the CRD's patterns cannot fully check
+      // (a trusted-proxy range with host bits): report it on the WebUI, leave the children as they are.
       unrenderable = true;
       errors.push(
         `the spec cannot be rendered: ${e instanceof Error ? e.message : String(e)}; edit the WebUI`,
@@ -208,7 +223,7 @@ export class Reconciler {
     // Children are independent (a pod waits for a missing Secret or claim), so they are
     // applied in parallel; results are collected in render order to keep events stable.
     const outcomes = await Promise.all(
-      desired.apply.map(async (obj) => {
+      desired.apply.map(async (obj): Promise<ChildOutcome> => {
         const kind = obj.kind as ChildKind;
         const childName = obj.metadata?.name ?? '';
         const live = cache.child(kind, namespace, childName);
@@ -219,6 +234,7 @@ export class Reconciler {
         // The watch has not delivered our last apply yet; it was this very object.
         if (recent?.hash === hash) return { kind, childName, observed: recent.result };
         if (recent) writes.forgetChild(kind, namespace, childName);
+        if (CREATE_ONLY_KINDS.has(kind)) return this.createOnce(w, stamped, live, hash, liveRv);
         if (!needsApply(stamped, live)) return { kind, childName, observed: live };
         try {
           // Not in our cache (which holds only what this operator labels): make sure we are
@@ -316,6 +332,50 @@ export class Reconciler {
       throw only ? new UnrenderableSpecError(errors.join('; ')) : new ReconcileError(errors.join('; '));
     }
     return { requeueAfterMs: this.deps.resyncMs ?? 60_000 };
+  }
+
+  /**
+   * A create-only child (the generated key Secret): created when it does not
+   * exist, never written after that. An existing one made for this WebUI is
+   * taken as it is; one someone else made under the name is left alone.
+   */
+  private async createOnce(
+    w: WebUI,
+    stamped: KubernetesObject,
+    cached: KubernetesObject | undefined,
+    hash: string,
+    liveRv: string,
+  ): Promise<ChildOutcome> {
+    const kind = stamped.kind as ChildKind;
+    const childName = stamped.metadata?.name ?? '';
+    const namespace = w.metadata.namespace;
+    try {
+      const live = cached ?? (await this.deps.api.read(kind, namespace, childName));
+      if (live) {
+        return belongsTo(live, w)
+          ? { kind, childName, observed: live }
+          : {
+              kind,
+              childName,
+              observed: undefined,
+              error: `${kind} ${childName} already exists and is not managed by this WebUI; rename or delete it`,
+            };
+      }
+      const result = await this.deps.api.create(stamped);
+      this.deps.writes.rememberApply(kind, namespace, childName, liveRv, { hash, result });
+      this.deps.log.info(
+        { webui: `${namespace}/${w.metadata.name}`, kind, name: childName, created: true },
+        'created',
+      );
+      return { kind, childName, observed: result, applied: { stamped, live: undefined } };
+    } catch (e) {
+      const f = apiFailure(e);
+      this.deps.log.warn(
+        { webui: `${namespace}/${w.metadata.name}`, code: f.code },
+        `create ${kind} ${childName}: ${f.message}`,
+      );
+      return { kind, childName, observed: cached, error: `create ${kind} ${childName}: ${f.message}` };
+    }
   }
 
   private async deploymentEvents(w: WebUI, desired: KubernetesObject, live: KubernetesObject): Promise<void> {

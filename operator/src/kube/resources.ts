@@ -16,6 +16,7 @@ export const RESOURCES = {
   PersistentVolumeClaim: { prefix: '/api/v1', plural: 'persistentvolumeclaims' },
   Ingress: { prefix: '/apis/networking.k8s.io/v1', plural: 'ingresses' },
   PodDisruptionBudget: { prefix: '/apis/policy/v1', plural: 'poddisruptionbudgets' },
+  NetworkPolicy: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
   Event: { prefix: '/api/v1', plural: 'events' },
   Lease: { prefix: '/apis/coordination.k8s.io/v1', plural: 'leases' },
 } as const satisfies Record<string, Resource>;

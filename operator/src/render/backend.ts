@@ -4,6 +4,7 @@ import { formatEnv, type SettingName, type SettingValue, settingByEnv, settings 
 import { BACKEND_ENV, type LiteralSetting, type SecretSetting } from '../api/v1alpha1/backend-env.ts';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { configHash } from './config-hash.ts';
+import { containerResources, heapCapEnv } from './memory.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
 import { usesSqlite } from './pvc.ts';
 import { secretKeyRef } from './secret-key.ts';
@@ -162,19 +163,6 @@ export function podCommon(w: WebUI): Partial<V1PodSpec> {
   };
 }
 
-type Quantities = Record<string, string | number>;
-
-/** CRD quantities are int-or-string; the pod spec wants strings. */
-export function resourceRequirements(r: { requests?: Quantities; limits?: Quantities } | undefined) {
-  if (!r) return undefined;
-  const str = (q: Quantities | undefined) =>
-    q ? Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)])) : undefined;
-  const requests = str(r.requests);
-  const limits = str(r.limits);
-  if (!requests && !limits) return undefined;
-  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
-}
-
 export function imageOf(w: WebUI, ctx: RenderContext): string {
   return w.spec.image ?? ctx.defaultImage;
 }
@@ -184,12 +172,13 @@ export function backendArgs(): string[] {
 }
 
 export function renderBackend(w: WebUI, ctx: RenderContext): V1Deployment {
-  const env = backendEnv(w);
+  const resources = containerResources('backend', w.spec.backend.resources);
+  const extra = new Set((w.spec.extraEnv ?? []).map((e) => e.name));
+  const env = [...heapCapEnv(resources, extra), ...backendEnv(w)];
   const args = backendArgs();
   const secrets = Object.fromEntries(backendSecretRefs(w).map((r) => [r, ctx.secretDigests[r] ?? 'missing']));
   const hash = configHash({ command: [ENTRYPOINT], args, env, secrets });
   const sqlite = usesSqlite(w);
-  const resources = resourceRequirements(w.spec.backend.resources);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -212,7 +201,7 @@ export function renderBackend(w: WebUI, ctx: RenderContext): V1Deployment {
               args,
               ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
               env,
-              ...(resources ? { resources } : {}),
+              resources,
               startupProbe: httpProbe('/health', 2, 60),
               livenessProbe: httpProbe('/health', 10, 3),
               readinessProbe: httpProbe('/ready', 5, 3),

@@ -10,11 +10,11 @@ import {
   imageOf,
   podCommon,
   type RenderContext,
-  resourceRequirements,
 } from './backend.ts';
 import { configHash } from './config-hash.ts';
+import { containerResources, heapCapEnv } from './memory.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
-import { servedPath } from './network.ts';
+import { servedPath, trustedProxies } from './network.ts';
 
 /** In-cluster URL of the backend Service. */
 export function backendServiceUrl(w: WebUI): string {
@@ -23,19 +23,22 @@ export function backendServiceUrl(w: WebUI): string {
 
 export function frontendEnv(w: WebUI): { name: string; value: string }[] {
   const basePath = servedPath(w);
+  const proxies = trustedProxies(w);
   // Only set when needed: a new variable would change the config hash and roll every frontend.
   const env = formatEnv({
     port: HTTP_PORT,
     backendUrl: backendServiceUrl(w),
     ...(basePath ? { basePath } : {}),
+    // The ingress reaches the frontend: it decides which X-Forwarded-* the backend gets.
+    ...(proxies.length > 0 ? { forwardedAllowIps: proxies } : {}),
   });
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
 export function renderFrontend(w: WebUI, ctx: RenderContext): V1Deployment {
-  const env = frontendEnv(w);
+  const resources = containerResources('frontend', w.spec.frontend.resources);
+  const env = [...heapCapEnv(resources), ...frontendEnv(w)];
   const args = ['serve', '--mode', 'frontend'];
-  const resources = resourceRequirements(w.spec.frontend.resources);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -59,7 +62,7 @@ export function renderFrontend(w: WebUI, ctx: RenderContext): V1Deployment {
               args,
               ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
               env,
-              ...(resources ? { resources } : {}),
+              resources,
               // In frontend mode /health is forwarded to the backend while /ready is answered
               // locally: a backend outage must neither restart nor unroute the frontends (they
               // keep serving the app, which shows the error).

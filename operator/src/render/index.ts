@@ -5,7 +5,12 @@ import { type RenderContext, renderBackend } from './backend.ts';
 import { renderDisruptionBudget } from './disruption.ts';
 import { renderFrontend } from './frontend.ts';
 import { names } from './meta.ts';
-import { renderBackendService, renderFrontendService, renderIngress } from './network.ts';
+import {
+  renderBackendNetworkPolicy,
+  renderBackendService,
+  renderFrontendService,
+  renderIngress,
+} from './network.ts';
 import { renderDataClaim } from './pvc.ts';
 import { renderSecretKeySecret } from './secret-key.ts';
 
@@ -34,6 +39,7 @@ export function renderAll(w: WebUI, input: RenderInput): Desired {
     renderDataClaim(w),
     renderBackendService(w),
     renderFrontendService(w),
+    renderBackendNetworkPolicy(w),
     renderBackend(w, ctx),
     renderFrontend(w, ctx),
     renderDisruptionBudget(w, 'backend'),

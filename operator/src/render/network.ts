@@ -1,7 +1,7 @@
-/** Services and the optional Ingress, plus the URL users reach. */
-import type { V1Ingress, V1Service } from '@kubernetes/client-node';
-import { normalizeBasePath } from '#contract';
-import type { WebUI } from '../api/v1alpha1/webui.ts';
+/** Services, the backend's NetworkPolicy and the optional Ingress, plus the URL users reach. */
+import type { KubernetesObject, V1Ingress, V1LabelSelector, V1Service } from '@kubernetes/client-node';
+import { normalizeBasePath, parseTrustedProxies } from '#contract';
+import { DEFAULT_TRUSTED_PROXIES, type WebUI } from '../api/v1alpha1/webui.ts';
 import { HTTP_PORT } from './backend.ts';
 import { childMeta, names, selectorLabels } from './meta.ts';
 
@@ -29,6 +29,62 @@ export function renderFrontendService(w: WebUI): V1Service {
       type: s.type,
       selector: selectorLabels(w, 'frontend'),
       ports: [{ name: 'http', port: s.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+export { DEFAULT_TRUSTED_PROXIES };
+
+/**
+ * A networking.k8s.io/v1 NetworkPolicy as JSON on the wire (client-node's
+ * V1NetworkPolicyIngressRule names `from` `_from` for its serializer, which
+ * the operator does not use).
+ */
+export interface NetworkPolicy extends KubernetesObject {
+  spec: {
+    podSelector: V1LabelSelector;
+    policyTypes: ('Ingress' | 'Egress')[];
+    ingress: { from: { podSelector: V1LabelSelector }[]; ports: { port: string; protocol: 'TCP' }[] }[];
+  };
+}
+
+/**
+ * The proxies the frontend trusts (its FORWARDED_ALLOW_IPS): spec.network.trustedProxies, or the
+ * private and loopback ranges when unset. Checked with the server's own parser, so a list the
+ * server would refuse at startup is reported on the WebUI instead of crash-looping the pods.
+ */
+export function trustedProxies(w: WebUI): string[] {
+  const list = w.spec.network?.trustedProxies ?? DEFAULT_TRUSTED_PROXIES;
+  try {
+    parseTrustedProxies(list);
+  } catch (e) {
+    throw new Error(`spec.network.trustedProxies: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return [...list];
+}
+
+/**
+ * Only the frontend pods of this WebUI may open connections to its backend
+ * pods, on the backend's port. The backend trusts X-Forwarded-For from any
+ * peer (its only peer should be the forwarder), so nothing else may reach it.
+ * Connections from the pod's own node (the kubelet's probes) are always
+ * allowed under a NetworkPolicy; egress (Ollama, Postgres, DNS) is not
+ * restricted. Policies add up: another policy can admit more (monitoring).
+ */
+export function renderBackendNetworkPolicy(w: WebUI): NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: childMeta(w, names.backend(w), 'backend'),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(w, 'backend') },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: selectorLabels(w, 'frontend') } }],
+          ports: [{ port: 'http', protocol: 'TCP' }],
+        },
+      ],
     },
   };
 }

@@ -1,9 +1,9 @@
-import type { V1Container, V1Deployment, V1EnvVar, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { readEnv, settings } from '#contract';
 import { fieldDocs, toOpenApi } from '../api/schema.ts';
 import { BACKEND_ENV, OPERATOR_MANAGED_ENV } from '../api/v1alpha1/backend-env.ts';
-import { defaultSpec, type WebUI, type WebUISpecInput, webuiSpecSchema } from '../api/v1alpha1/webui.ts';
+import { type WebUI, type WebUISpecInput, webuiSpecSchema } from '../api/v1alpha1/webui.ts';
 import { backendEnv, type RenderContext, renderBackend } from './backend.ts';
 import { renderFrontend } from './frontend.ts';
 import { renderAll } from './index.ts';
@@ -11,28 +11,7 @@ import { CONFIG_HASH_ANNOTATION } from './meta.ts';
 import { publicUrl, renderFrontendService, renderIngress } from './network.ts';
 import { renderDataClaim } from './pvc.ts';
 import { renderSecretKeySecret, SECRET_KEY_KEY } from './secret-key.ts';
-
-function webui(spec: WebUISpecInput, meta: Partial<WebUI['metadata']> = {}): WebUI {
-  return {
-    apiVersion: 'webui.dev/v1alpha1',
-    kind: 'WebUI',
-    metadata: { name: 'chat', namespace: 'team-a', uid: 'uid-1', generation: 1, ...meta },
-    spec: defaultSpec(spec),
-  };
-}
-
-const base: WebUISpecInput = { ollama: { baseUrl: 'http://ollama.ollama.svc:11434' } };
-const ctx: RenderContext = { defaultImage: 'ghcr.io/webui-operator/webui:0.1.0', secretDigests: {} };
-
-function container(d: V1Deployment): V1Container {
-  const c = d.spec?.template.spec?.containers[0];
-  if (!c) throw new Error('no container');
-  return c;
-}
-
-function envMap(env: V1EnvVar[]): Record<string, string | undefined> {
-  return Object.fromEntries(env.map((e) => [e.name, e.value]));
-}
+import { base, container, ctx, envMap, webui } from './testing/fixtures.ts';
 
 function hashOf(d: V1Deployment): string | undefined {
   return d.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
@@ -114,7 +93,7 @@ describe('backend Deployment', () => {
     ]);
   });
 
-  it('trusts X-Forwarded-* from the frontend forwarder on the backend only, unless extraEnv narrows it', () => {
+  it('trusts X-Forwarded-* from any peer (the frontend forwarder) on the backend, unless extraEnv narrows it', () => {
     const literal = envMap(backendEnv(webui(base)));
     expect(readEnv({ FORWARDED_ALLOW_IPS: literal.FORWARDED_ALLOW_IPS }).forwardedAllowIps).toEqual(['*']);
     const narrowed = backendEnv(
@@ -123,8 +102,9 @@ describe('backend Deployment', () => {
     expect(narrowed.filter((e) => e.name === 'FORWARDED_ALLOW_IPS')).toEqual([
       { name: 'FORWARDED_ALLOW_IPS', value: '10.0.0.7' },
     ]);
+    // The frontend gets spec.network.trustedProxies instead (network.test.ts).
     const frontend = container(renderFrontend(webui(base), ctx)).env ?? [];
-    expect(frontend.map((e) => e.name)).not.toContain('FORWARDED_ALLOW_IPS');
+    expect(envMap(frontend).FORWARDED_ALLOW_IPS).not.toBe('*');
   });
 
   it('maps timeoutSeconds 0 to "no limit"', () => {
@@ -167,7 +147,11 @@ describe('backend Deployment', () => {
     expect(envMap(container(d).env ?? []).JWT_EXPIRES_IN).toBe('12h');
     expect(d.spec?.template.spec?.nodeSelector).toEqual({ disk: 'ssd' });
     expect(d.spec?.template.spec?.tolerations).toHaveLength(1);
-    expect(container(d).resources).toEqual({ requests: { cpu: '100m', memory: '256' } });
+    // The default memory limit stays: the spec set no limit.
+    expect(container(d).resources).toEqual({
+      requests: { cpu: '100m', memory: '256' },
+      limits: { memory: '512Mi' },
+    });
   });
 
   it('owns its children with a controller reference', () => {
@@ -318,6 +302,7 @@ describe('renderAll', () => {
       'PersistentVolumeClaim/chat-data',
       'Service/chat-backend',
       'Service/chat-frontend',
+      'NetworkPolicy/chat-backend',
       'Deployment/chat-backend',
       'Deployment/chat-frontend',
       'PodDisruptionBudget/chat-backend',

@@ -2,7 +2,7 @@
  * The WebUI API (webui.dev/v1alpha1): the single source of truth for the CRD
  * schema, the generated reference docs and the operator's TypeScript types.
  */
-import { settings, USER_ROLES } from '#contract';
+import { NODE_OPTIONS_ENV, settings, USER_ROLES } from '#contract';
 import {
   type AnySchema,
   applyDefaults,
@@ -36,8 +36,33 @@ const httpUrl = (description: string) =>
     maxLength: URL_MAX,
     validations: [
       { rule: HTTP_URL_RULE, message: 'must be an http(s) URL such as http://ollama.ollama.svc:11434' },
+      // The server appends /api/... to the URL: a query or fragment would end up in the middle.
+      {
+        rule: "!self.contains('?') && !self.contains('#')",
+        message:
+          'must not contain a query (?) or fragment (#): give the base URL Ollama answers on, such as http://ollama.ollama.svc:11434',
+      },
     ],
   });
+
+// An IPv4 or IPv6 address with an optional prefix length. Loose for IPv6 (the operator parses the
+// list before rendering it and reports what the server could not read); CEL's isCIDR() needs 1.31.
+const V4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IP_OR_CIDR_RULE = `self.matches('^(${V4_OCTET}([.]${V4_OCTET}){3}(/(3[0-2]|[12]?[0-9]))?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$')`;
+
+/**
+ * The proxies the frontend trusts when spec.network.trustedProxies is unset: the private and
+ * loopback ranges, where an in-cluster ingress controller (and a mesh sidecar) connects from.
+ */
+export const DEFAULT_TRUSTED_PROXIES = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  'fd00::/8',
+  '::1',
+];
 
 const quantity = (description: string) =>
   raw<string | number>(
@@ -50,7 +75,13 @@ const quantity = (description: string) =>
     { description },
   );
 
-const resources = (who: string) =>
+/** Memory the operator gives each container when spec.<component>.resources does not say. */
+export const DEFAULT_MEMORY = {
+  backend: { request: '128Mi', limit: '512Mi' },
+  frontend: { request: '96Mi', limit: '256Mi' },
+} as const;
+
+const resources = (who: 'backend' | 'frontend') =>
   object(
     {
       requests: map(
@@ -66,7 +97,7 @@ const resources = (who: string) =>
       }),
     },
     {
-      description: `CPU and memory requests and limits of the ${who} container (Kubernetes ResourceRequirements).`,
+      description: `CPU and memory requests and limits of the ${who} container (Kubernetes ResourceRequirements). Memory the spec does not set defaults to a request of ${DEFAULT_MEMORY[who].request} and a limit of ${DEFAULT_MEMORY[who].limit} (never a request above the limit). The Node heap cap (${NODE_OPTIONS_ENV}=--max-old-space-size) is half the memory limit: the rest is Node itself and buffers outside the heap.`,
     },
   );
 
@@ -276,6 +307,32 @@ const ingress = object(
   },
 );
 
+const network = object(
+  {
+    trustedProxies: array(
+      string({
+        description: 'An IP address (192.0.2.10) or CIDR range (10.42.0.0/16, fd00::/8).',
+        maxLength: 49,
+        validations: [
+          {
+            rule: IP_OR_CIDR_RULE,
+            message: 'must be an IP address or CIDR range such as 10.42.0.0/16 or fd00::/8',
+          },
+        ],
+      }),
+      {
+        description: `Proxies in front of the frontend (ingress controller, load balancer, mesh sidecar) whose X-Forwarded-For, -Proto and -Host the frontend believes: its ${settings.forwardedAllowIps.env}. The client address, which the sign-in rate limit counts per client, is the rightmost X-Forwarded-For entry that is not one of these, so list every proxy hop and nothing a client can connect from. Unset: the private and loopback ranges (${DEFAULT_TRUSTED_PROXIES.join(', ')}), where an in-cluster ingress controller connects from; narrow it to your ingress controller's pod range. An empty list trusts no proxy: every user counts as the address that connects to the frontend.`,
+        maxItems: 32,
+      },
+    ),
+  },
+  {
+    description:
+      'Client addresses behind proxies. The backend always gets a NetworkPolicy <name>-backend that admits only the frontend pods (and, as every NetworkPolicy does, the node, so the kubelet probes).',
+    default: {},
+  },
+);
+
 const envVar = object(
   {
     name: string({
@@ -348,6 +405,7 @@ export const webuiSpecSchema = object(
     database,
     service,
     ingress,
+    network,
     extraEnv: array(envVar, {
       description: `Extra environment variables for the backend container, e.g. ${settings.jwtExpiresIn.env}. Variables the operator renders from typed fields cannot be set here.`,
       maxItems: 64,
