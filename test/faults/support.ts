@@ -276,13 +276,28 @@ export function desiredChildren(w: WebUI): KubernetesObject[] {
   }).apply;
 }
 
+/**
+ * client-node's typed models rename JSON keys that are reserved words in JS
+ * (NetworkPolicy's `from` arrives as `_from`); the renderer speaks the wire
+ * names, so compare against those.
+ */
+function wireNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(wireNames);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k === '_from' ? 'from' : k, wireNames(v)]),
+  );
+}
+
 async function readObject(c: Clients, o: KubernetesObject): Promise<KubernetesObject | undefined> {
   try {
-    return await c.objects.read({
-      apiVersion: o.apiVersion ?? '',
-      kind: o.kind ?? '',
-      metadata: { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? NS },
-    });
+    return wireNames(
+      await c.objects.read({
+        apiVersion: o.apiVersion ?? '',
+        kind: o.kind ?? '',
+        metadata: { name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? NS },
+      }),
+    ) as KubernetesObject;
   } catch (e) {
     if (e instanceof ApiException && e.code === 404) return undefined;
     throw e;
