@@ -6,7 +6,9 @@
 import type { SettingName, SettingValue } from '../contract/env.ts';
 
 /** Where a setting's effective value came from. */
-export type SettingSource = 'default' | 'env' | 'saved' | 'managed';
+/** Where a setting's value comes from, weakest first. */
+export const SETTING_SOURCES = ['default', 'env', 'saved', 'managed'] as const;
+export type SettingSource = (typeof SETTING_SOURCES)[number];
 
 /**
  * Why a change was refused. The config layer knows nothing of HTTP; the

@@ -119,12 +119,13 @@ function oneOf<T extends string>(values: readonly T[]): Codec<T> {
   };
 }
 
-const DURATION = /^(-1|0|(\d+(\.\d+)?(ms|s|m|h|d|w))+)$/;
+/** Open WebUI's duration grammar, also the pattern /openapi.json gives for JWT_EXPIRES_IN. */
+export const DURATION_PATTERN = /^(-1|0|([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+)$/;
 
 /** Open WebUI's duration grammar (`4w`, `1h30m`); `-1` or `0` means no expiry. */
 export function parseDurationMs(raw: string): number | null {
   const v = raw.trim();
-  if (!DURATION.test(v)) {
+  if (!DURATION_PATTERN.test(v)) {
     throw new Error(`expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry), got "${raw}"`);
   }
   if (v === '-1' || v === '0') return null;

@@ -73,7 +73,7 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
     return { app, registry, routers };
   }
 
-  app.use(apiNotFound());
+  app.use(apiNotFound((path) => registry.methodsAt(path)));
   app.use(apiGate(svc.lifecycle));
   app.use(configRefresh(svc.config, svc.lifecycle, svc.logger));
   // Only API calls look up the session: static assets and /health never touch the database.

@@ -272,7 +272,7 @@ describe.each(backends.map((b) => [b().name, b] as const))('webui serve on %s', 
         token: adminToken,
         body: { id: adminId, role: 'user' },
       });
-      expect(demote.status).toBe(400);
+      expect(demote.status).toBe(409);
       expect((demote.body as Json).detail).toMatch(/last admin/);
       const self = await call(s.url, 'DELETE', `/api/v1/users/${adminId}`, { token: adminToken });
       expect(self.status).toBe(400);

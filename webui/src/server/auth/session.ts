@@ -1,26 +1,33 @@
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { ConfigStore } from '../../config/store.ts';
-import type { ResolvedEnv } from '../../contract/env.ts';
-import { parseDurationMs } from '../../contract/env.ts';
+import type { ResolvedEnv, UserRole } from '../../contract/env.ts';
+import { parseDurationMs, USER_ROLES } from '../../contract/env.ts';
 import type { UserRow } from '../../db/users.ts';
 import { forwardedPrefix, viaHttps } from './client-ip.ts';
 import { issueToken } from './token.ts';
 
-/** Open WebUI's SessionUserResponse. */
-export interface SessionUserResponse {
-  token: string;
-  token_type: 'Bearer';
-  expires_at: number | null;
-  id: string;
-  email: string;
-  name: string;
-  role: string;
-  profile_image_url: string;
-  permissions: Record<string, unknown>;
-}
+/** What each role may do in the UI (the server enforces the same through its guards). */
+export const Permissions = z.object({
+  chat: z.object({ use: z.boolean() }),
+  ollama: z.object({ use: z.boolean(), manage: z.boolean() }),
+});
 
-/** What each role may do in the UI; the server enforces the same through its guards. */
-export function permissionsFor(role: string): Record<string, unknown> {
+/** Open WebUI's SessionUserResponse: what sign-up, sign-in and GET /api/v1/auths answer. */
+export const SessionUserResponse = z.object({
+  token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_at: z.number().int().nullable(),
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(USER_ROLES),
+  profile_image_url: z.string(),
+  permissions: Permissions,
+});
+export type SessionUserResponse = z.infer<typeof SessionUserResponse>;
+
+export function permissionsFor(role: string): z.infer<typeof Permissions> {
   const verified = role === 'user' || role === 'admin';
   return { chat: { use: verified }, ollama: { use: verified, manage: role === 'admin' } };
 }
@@ -33,7 +40,7 @@ export function sessionResponse(user: UserRow, token: string, expiresAt: number 
     id: user.id,
     email: user.email,
     name: user.name,
-    role: user.role,
+    role: user.role as UserRole,
     profile_image_url: user.profileImageUrl,
     permissions: permissionsFor(user.role),
   };

@@ -1,6 +1,6 @@
 import type { RuntimeConfig } from '../../config/runtime-config.ts';
 import { ollamaUrlsFromEnv } from '../../contract/env.ts';
-import { badRequest } from '../http-error.ts';
+import { badRequest, conflict, notFound } from '../http-error.ts';
 import { withoutCredentials } from './upstream-errors.ts';
 import type { UpstreamTimeouts } from './upstream-request.ts';
 
@@ -44,18 +44,21 @@ export function currentConnections(config: RuntimeConfig): Connection[] {
   });
 }
 
-/** Resolves a `{url_idx}` path parameter; anything but a configured, enabled index is a 400. */
+/**
+ * Resolves a `{url_idx}` path parameter: not an index is 400, an index with
+ * no connection is 404 (like any id that names nothing), a disabled
+ * connection is 409 (it exists; the admin switched it off).
+ */
 export function connectionAt(connections: readonly Connection[], raw: string): Connection {
   if (!/^\d+$/.test(raw)) throw badRequest(`url_idx must be a connection index (0, 1, ...), got "${raw}"`);
   const idx = Number(raw);
   const conn = connections[idx];
   if (conn === undefined) {
-    throw badRequest(
+    throw notFound(
       `url_idx ${idx} is out of range: ${connections.length} Ollama connection(s) are configured (0..${connections.length - 1})`,
     );
   }
-  if (!conn.enabled)
-    throw badRequest(`Ollama connection ${idx} (${withoutCredentials(conn.url)}) is disabled`);
+  if (!conn.enabled) throw conflict(`Ollama connection ${idx} (${withoutCredentials(conn.url)}) is disabled`);
   return conn;
 }
 

@@ -76,7 +76,7 @@ describe('credentials in an Ollama URL', () => {
     );
   });
 
-  it('never appear in a 502, a 504, a cut stream, the merged list errors, a 400, or the logs', async () => {
+  it('never appear in a 502, a 504, a cut stream, the merged list errors, a 409, or the logs', async () => {
     Object.assign(config.values, { ollamaBaseUrls: [downWithCreds], clientTimeout: 300 });
     const unreachable = await post('/api/chat', chat('llama3.2'));
     expect(unreachable.status).toBe(502);
@@ -105,14 +105,14 @@ describe('credentials in an Ollama URL', () => {
       ollamaApiConfigs: { '0': { enable: false } },
     });
     const disabled = await post('/api/chat/0', chat('llama3.2'));
-    expect(disabled.status).toBe(400);
-    const detail400 = (await disabled.json()).detail as string;
-    expect(detail400).toMatch(/^Ollama connection 0 \(http:\/\/\*\*\*@127\.0\.0\.1:\d+\) is disabled/);
+    expect(disabled.status).toBe(409);
+    const detail409 = (await disabled.json()).detail as string;
+    expect(detail409).toMatch(/^Ollama connection 0 \(http:\/\/\*\*\*@127\.0\.0\.1:\d+\) is disabled/);
     Object.assign(config.values, { ollamaApiConfigs: {} });
 
     const logs = JSON.stringify(captured.lines);
     expect(logs).toContain('***@127.0.0.1');
-    for (const text of [detail502, detail504, detail400, last.error, JSON.stringify(listed), logs])
+    for (const text of [detail502, detail504, detail409, last.error, JSON.stringify(listed), logs])
       expect(text).not.toContain(PASSWORD);
   });
 });

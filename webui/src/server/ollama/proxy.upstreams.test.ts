@@ -129,13 +129,13 @@ describe('several Ollama connections', () => {
     expect(await res.json()).toEqual({ detail: "Model 'nope' was not found" });
   });
 
-  it('url_idx targets one connection; a bad index is 400', async () => {
+  it('url_idx targets one connection; an index with no connection is 404, one that is not an index 400', async () => {
     use([a.url, b.url]);
     const tags = await (await fetch(`${app.url}/ollama/api/tags/1`, { headers })).json();
     expect(tags.models.map((m: { name: string }) => m.name).sort()).toEqual(['qwen2.5:7b', 'shared:latest']);
 
     const out = await fetch(`${app.url}/ollama/api/tags/7`, { headers });
-    expect(out.status).toBe(400);
+    expect(out.status).toBe(404);
     expect((await out.json()).detail).toBe(
       'url_idx 7 is out of range: 2 Ollama connection(s) are configured (0..1)',
     );

@@ -1,7 +1,18 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import type { Access } from '../openapi/registry.ts';
+import type { Access, ResponseDoc } from '../openapi/registry.ts';
 import type { AppState } from '../types.ts';
+import {
+  CONNECTION_SETTINGS,
+  MERGED_MODELS,
+  OLLAMA_VERSION,
+  OPENAI_MODELS,
+  RELAYED,
+  RELAYED_OR_NDJSON,
+  RELAYED_OR_SSE,
+  STATUS_TRUE,
+  TRUE,
+} from './responses.ts';
 import {
   chatBody,
   configUpdateBody,
@@ -12,6 +23,7 @@ import {
   namedModelBody,
   openaiChatBody,
   openaiCompletionBody,
+  pushBody,
   verifyBody,
 } from './schemas.ts';
 
@@ -24,6 +36,8 @@ interface DeclaredRoute {
   access: Access;
   summary: string;
   body?: z.ZodType;
+  /** What a 200 carries (documented in /openapi.json). */
+  response: ResponseDoc;
   /** Also served as `<path>/:url_idx`, for one connection. */
   byIndex?: true;
   /** Our own route, answered even while ENABLE_OLLAMA_API is off (an admin switches it back on here). */
@@ -37,6 +51,7 @@ interface DeclaredRoute {
 const DECLARED = [
   {
     id: 'status',
+    response: STATUS_TRUE,
     method: 'get',
     path: '/',
     access: 'public',
@@ -45,6 +60,7 @@ const DECLARED = [
   },
   {
     id: 'config',
+    response: CONNECTION_SETTINGS,
     method: 'get',
     path: '/config',
     access: 'admin',
@@ -53,6 +69,7 @@ const DECLARED = [
   },
   {
     id: 'configUpdate',
+    response: CONNECTION_SETTINGS,
     method: 'post',
     path: '/config/update',
     access: 'admin',
@@ -62,6 +79,7 @@ const DECLARED = [
   },
   {
     id: 'verify',
+    response: RELAYED,
     method: 'post',
     path: '/verify',
     access: 'admin',
@@ -71,6 +89,7 @@ const DECLARED = [
   },
   {
     id: 'tags',
+    response: MERGED_MODELS,
     method: 'get',
     path: '/api/tags',
     access: 'verified',
@@ -79,6 +98,7 @@ const DECLARED = [
   },
   {
     id: 'version',
+    response: OLLAMA_VERSION,
     method: 'get',
     path: '/api/version',
     access: 'public',
@@ -87,6 +107,7 @@ const DECLARED = [
   },
   {
     id: 'ps',
+    response: MERGED_MODELS,
     method: 'get',
     path: '/api/ps',
     access: 'verified',
@@ -94,6 +115,7 @@ const DECLARED = [
   },
   {
     id: 'chat',
+    response: RELAYED_OR_NDJSON,
     method: 'post',
     path: '/api/chat',
     access: 'verified',
@@ -103,6 +125,7 @@ const DECLARED = [
   },
   {
     id: 'generate',
+    response: RELAYED_OR_NDJSON,
     method: 'post',
     path: '/api/generate',
     access: 'verified',
@@ -112,6 +135,7 @@ const DECLARED = [
   },
   {
     id: 'show',
+    response: RELAYED,
     method: 'post',
     path: '/api/show',
     access: 'verified',
@@ -120,6 +144,7 @@ const DECLARED = [
   },
   {
     id: 'embed',
+    response: RELAYED,
     method: 'post',
     path: '/api/embed',
     access: 'verified',
@@ -129,6 +154,7 @@ const DECLARED = [
   },
   {
     id: 'embeddings',
+    response: RELAYED,
     method: 'post',
     path: '/api/embeddings',
     access: 'verified',
@@ -138,6 +164,7 @@ const DECLARED = [
   },
   {
     id: 'pull',
+    response: RELAYED_OR_NDJSON,
     method: 'post',
     path: '/api/pull',
     access: 'admin',
@@ -147,6 +174,7 @@ const DECLARED = [
   },
   {
     id: 'create',
+    response: RELAYED_OR_NDJSON,
     method: 'post',
     path: '/api/create',
     access: 'admin',
@@ -156,6 +184,7 @@ const DECLARED = [
   },
   {
     id: 'delete',
+    response: TRUE,
     method: 'delete',
     path: '/api/delete',
     access: 'admin',
@@ -165,6 +194,7 @@ const DECLARED = [
   },
   {
     id: 'copy',
+    response: TRUE,
     method: 'post',
     path: '/api/copy',
     access: 'admin',
@@ -174,6 +204,7 @@ const DECLARED = [
   },
   {
     id: 'openaiChat',
+    response: RELAYED_OR_SSE,
     method: 'post',
     path: '/v1/chat/completions',
     access: 'verified',
@@ -183,6 +214,7 @@ const DECLARED = [
   },
   {
     id: 'openaiCompletions',
+    response: RELAYED_OR_SSE,
     method: 'post',
     path: '/v1/completions',
     access: 'verified',
@@ -192,6 +224,7 @@ const DECLARED = [
   },
   {
     id: 'openaiModels',
+    response: OPENAI_MODELS,
     method: 'get',
     path: '/v1/models',
     access: 'verified',
@@ -200,6 +233,7 @@ const DECLARED = [
   },
   {
     id: 'unload',
+    response: STATUS_TRUE,
     method: 'post',
     path: '/api/unload',
     access: 'admin',
@@ -208,21 +242,23 @@ const DECLARED = [
   },
   {
     id: 'push',
+    response: RELAYED_OR_NDJSON,
     method: 'delete',
     path: '/api/push',
     access: 'admin',
     summary:
       'Push a model to a registry (default connection 0); streamed progress. DELETE, as Open WebUI registers it',
-    body: namedModelBody,
+    body: pushBody,
     byIndex: true,
   },
   {
     id: 'push',
+    response: RELAYED_OR_NDJSON,
     method: 'post',
     path: '/api/push',
     access: 'admin',
     summary: 'Push a model to a registry (default connection 0); streamed progress',
-    body: namedModelBody,
+    body: pushBody,
     byIndex: true,
   },
 ] as const satisfies readonly DeclaredRoute[];
@@ -240,6 +276,7 @@ export interface RouteDef {
   access: Access;
   summary: string;
   body?: z.ZodType;
+  response: ResponseDoc;
   /** Answered only while ENABLE_OLLAMA_API is on. */
   proxied: boolean;
 }
@@ -256,6 +293,7 @@ export const OLLAMA_ROUTES: readonly RouteDef[] = DECLARED.flatMap((declared) =>
     path: r.path,
     access: r.access,
     summary: r.summary,
+    response: r.response,
     ...(r.body !== undefined ? { body: r.body } : {}),
     proxied: r.local !== true,
   };

@@ -80,6 +80,7 @@ export function createOllamaRouter(deps: {
         path: r.path,
         summary: r.summary,
         access: r.access,
+        response: r.response,
         ...(r.body !== undefined ? { body: r.body } : {}),
         // Auth first (anonymous stays 401), then "switched off".
         ...(r.proxied ? { use: [ollamaEnabled] } : {}),

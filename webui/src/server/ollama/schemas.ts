@@ -17,10 +17,27 @@ export const chatBody = z.looseObject({
 
 export const generateBody = z.looseObject({ model: modelName, prompt: z.string().optional(), stream });
 
-/** `/api/show`, `/api/delete`, `/api/pull`, `/api/create` accept `model` or the older `name`. */
-export const namedModelBody = z
-  .looseObject({ model: modelName.optional(), name: modelName.optional(), stream })
-  .refine((b) => b.model !== undefined || b.name !== undefined, { message: 'model is required' });
+/**
+ * `/api/show`, `/api/delete`, `/api/pull`, `/api/create` accept `model` or the
+ * older `name`: one of them is required (a union, so the OpenAPI document says so).
+ */
+export const namedModelBody = z.union(
+  [
+    z.looseObject({ model: modelName, name: modelName.optional(), stream }),
+    z.looseObject({ model: modelName.optional(), name: modelName, stream }),
+  ],
+  { error: 'model is required' },
+);
+
+/** Ollama pushes only namespaced names (`<namespace>/<model>`), and answers 400 to any other. */
+const pushName = modelName.regex(/^[^/\s]+\/\S+$/, 'must be namespaced: <namespace>/<model>');
+export const pushBody = z.union(
+  [
+    z.looseObject({ model: pushName, name: pushName.optional(), stream }),
+    z.looseObject({ model: pushName.optional(), name: pushName, stream }),
+  ],
+  { error: 'model is required, namespaced: <namespace>/<model>' },
+);
 
 export const embedBody = z.looseObject({
   model: modelName,

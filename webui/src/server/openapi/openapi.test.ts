@@ -94,4 +94,84 @@ describe('/openapi.json', () => {
       ]),
     );
   });
+
+  it('says what every route answers: a 200 with content, and the Error schema otherwise', async () => {
+    const { registry } = await build();
+    const doc = registry.document({ title: 't', version: 'v' }) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>
+      >;
+    };
+    const missing: string[] = [];
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      for (const [m, op] of Object.entries(ops)) {
+        if (Object.keys(op.responses['200']?.content ?? {}).length === 0) missing.push(`${m} ${p}`);
+        expect(op.responses.default?.content).toHaveProperty('application/json');
+      }
+    }
+    expect(missing).toEqual([]);
+    const chat = doc.paths['/ollama/api/chat']?.post?.responses['200']?.content ?? {};
+    expect(Object.keys(chat).sort()).toEqual(['application/json', 'application/x-ndjson']);
+    const openai = doc.paths['/ollama/v1/chat/completions']?.post?.responses['200']?.content ?? {};
+    expect(Object.keys(openai).sort()).toEqual(['application/json', 'text/event-stream']);
+    const me = doc.paths['/api/v1/auths']?.get?.responses['200']?.content?.['application/json'] as {
+      schema: { required?: string[] };
+    };
+    expect(me.schema.required).toEqual(
+      expect.arrayContaining(['token', 'id', 'email', 'role', 'permissions']),
+    );
+  });
+
+  it('states the rules the server checks, so valid-looking requests are valid', async () => {
+    const { registry } = await build();
+    const doc = registry.document({ title: 't', version: 'v' }) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const body = (path: string, method = 'post') => {
+      const requestBody = doc.paths[path]?.[method]?.requestBody as
+        | { content: Record<string, { schema: Record<string, unknown> }> }
+        | undefined;
+      return requestBody?.content['application/json']?.schema ?? {};
+    };
+    const property = (schema: Record<string, unknown>, name: string) =>
+      (schema.properties as Record<string, { pattern?: string }>)[name];
+
+    // url_idx is digits, as connectionAt demands.
+    const params = doc.paths['/ollama/api/tags/{url_idx}']?.get?.parameters as {
+      schema: { pattern: string };
+    }[];
+    const digits = new RegExp(params[0]?.schema.pattern ?? '');
+    expect(
+      ['0', '12'].every((v) => digits.test(v)) && !['x', '-1', '1.5', ''].some((v) => digits.test(v)),
+    ).toBe(true);
+
+    // The email rule is a pattern, the same one the server runs.
+    const email = new RegExp(property(body('/api/v1/auths/signup'), 'email')?.pattern ?? '');
+    expect(
+      email.test('a@b.co') && email.test('admin@localhost') && !email.test('a@b') && !email.test('a b@c.d'),
+    ).toBe(true);
+
+    // model or name: one of them is required.
+    const show = body('/ollama/api/show') as { anyOf?: { required?: string[] }[] };
+    expect(show.anyOf?.map((v) => v.required)).toEqual([['model'], ['name']]);
+
+    // A push name is namespaced.
+    const push = body('/ollama/api/push') as {
+      anyOf?: { properties: Record<string, { pattern?: string }> }[];
+    };
+    const pushName = new RegExp(push.anyOf?.[0]?.properties.model?.pattern ?? '^$');
+    expect(pushName.test('me/tiny:latest') && !pushName.test('tiny')).toBe(true);
+
+    // Admin settings: JWT_EXPIRES_IN and WEBUI_URL carry their grammar.
+    const admin = body('/api/v1/auths/admin/config');
+    const duration = new RegExp(property(admin, 'JWT_EXPIRES_IN')?.pattern ?? '');
+    expect(['4w', '1h30m', '-1', '0'].every((v) => duration.test(v)) && !duration.test('soon')).toBe(true);
+    const url = new RegExp(property(admin, 'WEBUI_URL')?.pattern ?? '');
+    expect(
+      ['https://chat.example.com', 'http://localhost:8080/webui', 'http://10.0.0.1'].every((v) =>
+        url.test(v),
+      ) && !['ftp://x', 'https://', 'http://4294967296'].some((v) => url.test(v)),
+    ).toBe(true);
+  });
 });

@@ -5,15 +5,17 @@ import { requireAdmin, requireSignedIn, requireVerified } from '../auth/guards.t
 import { HttpError } from '../http-error.ts';
 import { readJsonBody } from '../middleware/json-body.ts';
 import type { AppState } from '../types.ts';
-import type { Access, Method, RouteRegistry } from './registry.ts';
+import type { Access, Method, ResponseDoc, RouteRegistry } from './registry.ts';
 
-export interface RouteSpec<B extends z.ZodType | undefined> {
+export interface RouteSpec<B extends z.ZodType | undefined, R extends ResponseDoc = ResponseDoc> {
   method: Method;
   /** Path relative to the router's prefix. */
   path: string;
   summary: string;
   access: Access;
   body?: B;
+  /** What a 200 carries; documented, and the handler's return type when it is JSON. */
+  response: R;
   /** Largest accepted body in bytes (default: PUBLIC_BODY_LIMIT on public routes, else the body reader's, 1 MiB for API bodies). */
   bodyLimit?: number;
   /** Status for a body that fails the schema: 422 like Open WebUI, or 400. Overrides the binder's. */
@@ -44,10 +46,15 @@ export interface BinderOptions {
  */
 export const PUBLIC_BODY_LIMIT = 256 * 1024;
 
-export type Handler<B extends z.ZodType | undefined> = (
+/** A handler's result: the documented JSON (or nothing, when it answered itself); anything for a streamed-only route. */
+export type ResultOf<R extends ResponseDoc> = R extends { json: infer J extends z.ZodType }
+  ? z.input<J> | undefined
+  : unknown;
+
+export type Handler<B extends z.ZodType | undefined, R extends ResponseDoc = ResponseDoc> = (
   ctx: Context & { state: AppState },
   body: B extends z.ZodType ? z.output<B> : undefined,
-) => Promise<unknown>;
+) => Promise<ResultOf<R>>;
 
 const GUARDS: Record<Access, (() => Middleware<AppState>) | undefined> = {
   public: undefined,
@@ -71,9 +78,9 @@ export function describeIssues(error: z.ZodError): string {
 export function routeBinder(router: Router<AppState>, registry: RouteRegistry, opts: BinderOptions) {
   const readBody = opts.readBody ?? readJsonBody;
   const noStore = opts.noStore ?? true;
-  return function route<B extends z.ZodType | undefined = undefined>(
-    spec: RouteSpec<B>,
-    handler: Handler<B>,
+  return function route<B extends z.ZodType | undefined = undefined, R extends ResponseDoc = ResponseDoc>(
+    spec: RouteSpec<B, R>,
+    handler: Handler<B, R>,
   ): void {
     const guard = GUARDS[spec.access];
     const invalidStatus = spec.invalidStatus ?? opts.invalidStatus ?? 422;
@@ -85,7 +92,7 @@ export function routeBinder(router: Router<AppState>, registry: RouteRegistry, o
         if (!parsed.success) throw new HttpError(invalidStatus, describeIssues(parsed.error));
         body = parsed.data;
       }
-      const result = await handler(ctx, body as Parameters<Handler<B>>[1]);
+      const result = await handler(ctx, body as Parameters<Handler<B, R>>[1]);
       if (result !== undefined) ctx.body = result;
       // API answers carry sessions and settings: never cache them.
       if (noStore && !ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
@@ -100,6 +107,7 @@ export function routeBinder(router: Router<AppState>, registry: RouteRegistry, o
       summary: spec.summary,
       access: spec.access,
       tag: opts.tag,
+      response: spec.response,
       ...(spec.body ? { body: spec.body } : {}),
     });
   };

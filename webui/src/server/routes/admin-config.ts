@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import { parseDurationMs, USER_ROLES } from '../../contract/env.ts';
+import { SETTING_SOURCES, type SettingSource } from '../../config/runtime-config.ts';
+import { DURATION_PATTERN, USER_ROLES } from '../../contract/env.ts';
 import { lastAppliedReset } from '../../db/config-entries.ts';
 import { isSignupOpen } from '../auth/signup-state.ts';
 import type { BindRoute } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
+
+/**
+ * An http(s) URL with a host name (its last label starts with a letter, so
+ * it cannot be read as an IPv4 number) or a dotted IPv4 address, an optional
+ * port and path. Written out so /openapi.json states it, in the subset of
+ * regex syntax that means the same in JavaScript and Python ([0-9], not \d).
+ */
+const WEBUI_URL_PATTERN =
+  /^https?:\/\/(([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(:[0-9]{1,4})?(\/[^\s\uFEFF]*)?$/;
 
 /** The admin settings this endpoint owns, by Open WebUI field name. */
 export const AdminConfigForm = z.object({
@@ -14,24 +24,29 @@ export const AdminConfigForm = z.object({
   JWT_EXPIRES_IN: z
     .string()
     .trim()
-    .refine((v) => {
-      try {
-        parseDurationMs(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry)')
+    .regex(DURATION_PATTERN, 'expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry)')
     .optional(),
   WEBUI_URL: z
     .string()
     .trim()
-    .refine(
-      (v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v),
-      'expected an http(s) URL such as https://chat.example.com',
-    )
+    .regex(WEBUI_URL_PATTERN, 'expected an http(s) URL such as https://chat.example.com')
+    .refine((v) => URL.canParse(v), 'expected an http(s) URL such as https://chat.example.com')
     .transform((v) => v.replace(/\/+$/, ''))
     .optional(),
+});
+
+/** The admin settings with where each value comes from, the managed ones, and the last config reset. */
+const AdminConfigResponse = z.object({
+  SHOW_ADMIN_DETAILS: z.boolean(),
+  ENABLE_SIGNUP: z.boolean(),
+  ENABLE_LOGIN_FORM: z.boolean(),
+  DEFAULT_USER_ROLE: z.enum(USER_ROLES),
+  JWT_EXPIRES_IN: z.string(),
+  WEBUI_URL: z.string(),
+  ENABLE_PERSISTENT_CONFIG: z.boolean(),
+  MANAGED: z.array(z.string()),
+  SOURCES: z.record(z.string(), z.enum(SETTING_SOURCES)),
+  CONFIG_RESET: z.object({ token: z.string(), applied_at: z.number() }).nullable(),
 });
 
 /**
@@ -53,7 +68,7 @@ export function adminConfigRoutes(route: BindRoute, svc: Services): void {
       JWT_EXPIRES_IN: 'jwtExpiresIn',
       WEBUI_URL: 'webuiUrl',
     } as const;
-    const sources: Record<string, string> = {};
+    const sources: Record<string, SettingSource> = {};
     for (const [envName, key] of Object.entries(fields)) sources[envName] = c.source(key);
     return {
       SHOW_ADMIN_DETAILS: c.get('showAdminDetails'),
@@ -75,6 +90,7 @@ export function adminConfigRoutes(route: BindRoute, svc: Services): void {
       path: '/admin/config',
       summary: 'Admin settings, their sources and managed settings',
       access: 'admin',
+      response: { json: AdminConfigResponse },
     },
     () => adminConfig(),
   );
@@ -85,6 +101,7 @@ export function adminConfigRoutes(route: BindRoute, svc: Services): void {
       path: '/admin/config',
       summary: 'Change admin settings (managed settings: 409)',
       access: 'admin',
+      response: { json: AdminConfigResponse },
       body: AdminConfigForm,
       invalidStatus: 400,
     },

@@ -18,44 +18,60 @@ import {
 import { clientIp } from '../auth/client-ip.ts';
 import { burnVerify, hashPassword, verifyPassword } from '../auth/password.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
-import { clearTokenCookie, cookiePath, sessionResponse, startSession } from '../auth/session.ts';
+import {
+  clearTokenCookie,
+  cookiePath,
+  SessionUserResponse,
+  sessionResponse,
+  startSession,
+} from '../auth/session.ts';
 import { roleForNewAccount } from '../auth/signup-policy.ts';
 import { isSignupOpen } from '../auth/signup-state.ts';
 import { badRequest, forbidden, tooManyRequests, unauthorized } from '../http-error.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
+import { StatusTrue, True } from '../openapi/responses.ts';
 import { routeBinder } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
 import type { AppState } from '../types.ts';
+import { displayName, email, newPassword, profileImageUrl } from './account-fields.ts';
 import { adminConfigRoutes } from './admin-config.ts';
 
-/** Open WebUI's email check; addresses at @localhost are accepted too. */
-const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$/;
-
-const email = z
-  .string()
-  .trim()
-  .max(320)
-  .refine((v) => EMAIL.test(v), 'Invalid email format')
-  .transform((v) => v.toLowerCase());
-const password = z.string().min(8, 'Password must be at least 8 characters').max(256);
-const name = z.string().trim().min(1, 'Name is required').max(255);
-const profileImageUrl = z.string().max(100_000).optional();
-
 /** The account fields answered by profile updates and admin-created accounts. */
-function accountJson(user: UserRow) {
+const Account = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(USER_ROLES),
+  profile_image_url: z.string(),
+});
+/** Whom a pending user should ask; null before any admin exists. */
+const AdminDetails = z.object({ name: z.string().nullable(), email: z.string().nullable() });
+
+function accountJson(user: UserRow): z.infer<typeof Account> {
   return {
     id: user.id,
     email: user.email,
     name: user.name,
-    role: user.role,
+    role: user.role as UserRole,
     profile_image_url: user.profileImageUrl,
   };
 }
 
-export const SignupForm = z.object({ name, email, password, profile_image_url: profileImageUrl });
+export const SignupForm = z.object({
+  name: displayName,
+  email,
+  password: newPassword,
+  profile_image_url: profileImageUrl.optional(),
+});
 export const SigninForm = z.object({ email, password: z.string().min(1).max(256) });
-export const PasswordUpdateForm = z.object({ password: z.string().min(1).max(256), new_password: password });
-export const ProfileUpdateForm = z.object({ name, profile_image_url: profileImageUrl });
+export const PasswordUpdateForm = z.object({
+  password: z.string().min(1).max(256),
+  new_password: newPassword,
+});
+export const ProfileUpdateForm = z.object({
+  name: displayName,
+  profile_image_url: profileImageUrl.optional(),
+});
 export const AddUserForm = SignupForm.extend({ role: z.enum(USER_ROLES).default('pending') });
 
 const SIGNUP_CLOSED = 'Sign-up is disabled on this instance. Ask an administrator for an account.';
@@ -129,6 +145,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/signup',
       summary: 'Create an account (the first becomes admin)',
       access: 'public',
+      response: { json: SessionUserResponse },
       body: SignupForm,
     },
     async (ctx, form) => {
@@ -156,6 +173,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/signin',
       summary: 'Sign in with email and password',
       access: 'public',
+      response: { json: SessionUserResponse },
       body: SigninForm,
     },
     async (ctx, form) => {
@@ -176,7 +194,13 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
   );
 
   route(
-    { method: 'get', path: '/', summary: 'The signed-in session user', access: 'signedIn' },
+    {
+      method: 'get',
+      path: '/',
+      summary: 'The signed-in session user',
+      access: 'signedIn',
+      response: { json: SessionUserResponse },
+    },
     async (ctx) => {
       const session = ctx.state.session;
       const user = await findUserById(svc.em(), ctx.state.user?.id ?? '');
@@ -191,6 +215,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/update/password',
       summary: 'Change my password',
       access: 'signedIn',
+      response: { json: True },
       body: PasswordUpdateForm,
     },
     async (ctx, form) => {
@@ -204,7 +229,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       endSessions(user);
       await em.flush();
       startSession(ctx, svc, user);
-      return true;
+      return true as const;
     },
   );
 
@@ -214,6 +239,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/update/profile',
       summary: 'Change my name or picture',
       access: 'signedIn',
+      response: { json: Account },
       body: ProfileUpdateForm,
     },
     async (ctx, form) => {
@@ -230,7 +256,13 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
 
   route(
     // POST, so that a cross-site <img> or link cannot sign anyone out.
-    { method: 'post', path: '/signout', summary: 'Sign out (clears the token cookie)', access: 'public' },
+    {
+      method: 'post',
+      path: '/signout',
+      summary: 'Sign out (clears the token cookie)',
+      access: 'public',
+      response: { json: StatusTrue },
+    },
     async (ctx) => {
       // A token copied elsewhere must stop working too: end the account's sessions, not just this cookie.
       const signedIn = ctx.state.user;
@@ -243,7 +275,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
         }
       }
       clearTokenCookie(ctx, cookiePath(ctx, svc));
-      return { status: true };
+      return { status: true as const };
     },
   );
 
@@ -253,6 +285,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/add',
       summary: 'Create an account as an admin (works while signup is closed)',
       access: 'admin',
+      response: { json: Account },
       body: AddUserForm,
     },
     async (ctx, form) => {
@@ -271,6 +304,7 @@ export function authsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/admin/details',
       summary: "The admin's name and email, for pending users",
       access: 'signedIn',
+      response: { json: AdminDetails },
     },
     async () => {
       if (!svc.config.get('showAdminDetails'))

@@ -11,6 +11,7 @@ import {
 } from '../../db/chats.ts';
 import { notFound } from '../http-error.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
+import { True } from '../openapi/responses.ts';
 import { routeBinder } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
 import type { AppState } from '../types.ts';
@@ -28,7 +29,23 @@ const DEFAULT_TITLE = 'New Chat';
 const CHAT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Open WebUI's ChatResponse. */
-function chatJson(row: ChatRow) {
+const ChatResponse = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  title: z.string(),
+  chat: z.unknown(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+});
+/** One row of the chat list (the chat itself is fetched on opening). */
+const ChatListItem = z.object({
+  id: z.string(),
+  title: z.string(),
+  updated_at: z.number().int(),
+  created_at: z.number().int(),
+});
+
+function chatJson(row: ChatRow): z.infer<typeof ChatResponse> {
   return {
     id: row.id,
     user_id: row.userId,
@@ -52,13 +69,21 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
     return row;
   }
 
-  route({ method: 'get', path: '/', summary: 'My chats, newest first', access: 'verified' }, async (ctx) =>
-    (await listChats(svc.em(), userId(ctx.state))).map((r) => ({
-      id: r.id,
-      title: r.title,
-      updated_at: toUnixSeconds(r.updatedAt),
-      created_at: toUnixSeconds(r.createdAt),
-    })),
+  route(
+    {
+      method: 'get',
+      path: '/',
+      summary: 'My chats, newest first',
+      access: 'verified',
+      response: { json: z.array(ChatListItem) },
+    },
+    async (ctx) =>
+      (await listChats(svc.em(), userId(ctx.state))).map((r) => ({
+        id: r.id,
+        title: r.title,
+        updated_at: toUnixSeconds(r.updatedAt),
+        created_at: toUnixSeconds(r.createdAt),
+      })),
   );
 
   route(
@@ -67,6 +92,7 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/new',
       summary: 'Create a chat',
       access: 'verified',
+      response: { json: ChatResponse },
       body: ChatForm,
       bodyLimit: CHAT_BODY_LIMIT,
     },
@@ -76,8 +102,15 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       ),
   );
 
-  route({ method: 'get', path: '/:id', summary: 'One of my chats', access: 'verified' }, async (ctx) =>
-    chatJson(await own(ctx.state, String(ctx.params.id))),
+  route(
+    {
+      method: 'get',
+      path: '/:id',
+      summary: 'One of my chats',
+      access: 'verified',
+      response: { json: ChatResponse },
+    },
+    async (ctx) => chatJson(await own(ctx.state, String(ctx.params.id))),
   );
 
   route(
@@ -86,6 +119,7 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/:id',
       summary: 'Update or rename a chat (title comes from chat.title)',
       access: 'verified',
+      response: { json: ChatResponse },
       body: ChatForm,
       bodyLimit: CHAT_BODY_LIMIT,
     },
@@ -102,13 +136,19 @@ export function chatsRouter(svc: Services, registry: RouteRegistry): Router<AppS
   );
 
   route(
-    { method: 'delete', path: '/:id', summary: 'Delete one of my chats', access: 'verified' },
+    {
+      method: 'delete',
+      path: '/:id',
+      summary: 'Delete one of my chats',
+      access: 'verified',
+      response: { json: True },
+    },
     async (ctx) => {
       const em = svc.em();
       const row = await findChat(em, userId(ctx.state), String(ctx.params.id));
       if (row === null) throw notFound('Chat not found');
       await deleteChat(em, row);
-      return true;
+      return true as const;
     },
   );
 

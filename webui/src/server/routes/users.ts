@@ -16,34 +16,42 @@ import {
   type UserRow,
 } from '../../db/users.ts';
 import { hashPassword } from '../auth/password.ts';
-import { badRequest, forbidden, notFound } from '../http-error.ts';
+import { badRequest, conflict, forbidden, notFound } from '../http-error.ts';
 import type { RouteRegistry } from '../openapi/registry.ts';
+import { True } from '../openapi/responses.ts';
 import { routeBinder } from '../openapi/route.ts';
 import type { Services } from '../services.ts';
 import type { AppState } from '../types.ts';
+import { displayName, email, newPassword, profileImageUrl } from './account-fields.ts';
 
 export const RoleUpdateForm = z.object({ id: z.string().min(1), role: z.enum(USER_ROLES) });
 export const UserUpdateForm = z.object({
   role: z.enum(USER_ROLES).optional(),
-  name: z.string().trim().min(1).max(255).optional(),
-  email: z
-    .string()
-    .trim()
-    .max(320)
-    .refine((v) => /^[^@\s]+@([^@\s]+\.[^@\s]+|localhost)$/.test(v), 'Invalid email format')
-    .transform((v) => v.toLowerCase())
-    .optional(),
-  password: z.string().min(8, 'Password must be at least 8 characters').max(256).optional(),
-  profile_image_url: z.string().max(100_000).optional(),
+  name: displayName.optional(),
+  email: email.optional(),
+  password: newPassword.optional(),
+  profile_image_url: profileImageUrl.optional(),
 });
 
 /** Open WebUI's UserModel fields. */
-export function userJson(u: UserRow) {
+const UserResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role: z.enum(USER_ROLES),
+  profile_image_url: z.string(),
+  last_active_at: z.number().int(),
+  updated_at: z.number().int(),
+  created_at: z.number().int(),
+});
+const UserList = z.object({ users: z.array(UserResponse), total: z.number().int() });
+
+export function userJson(u: UserRow): z.infer<typeof UserResponse> {
   return {
     id: u.id,
     name: u.name,
     email: u.email,
-    role: u.role,
+    role: u.role as UserRole,
     profile_image_url: u.profileImageUrl,
     last_active_at: u.lastActiveAt,
     updated_at: u.updatedAt,
@@ -76,7 +84,7 @@ function asAdmin<T>(
 
 /** The last admin keeps the role (inside asAdmin, so the count is current). */
 async function keepAnAdmin(tx: EntityManager, user: UserRow, role: UserRole): Promise<void> {
-  if (user.role === 'admin' && role !== 'admin' && (await countAdmins(tx)) <= 1) throw badRequest(LAST_ADMIN);
+  if (user.role === 'admin' && role !== 'admin' && (await countAdmins(tx)) <= 1) throw conflict(LAST_ADMIN);
 }
 
 async function userOr404(em: EntityManager, id: string): Promise<UserRow> {
@@ -89,10 +97,13 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
   const router = new Router<AppState>({ prefix: '/api/v1/users' });
   const route = routeBinder(router, registry, { prefix: '/api/v1/users', tag: 'users' });
 
-  route({ method: 'get', path: '/', summary: 'List users', access: 'admin' }, async () => {
-    const users = (await listUsers(svc.em())).map(userJson);
-    return { users, total: users.length };
-  });
+  route(
+    { method: 'get', path: '/', summary: 'List users', access: 'admin', response: { json: UserList } },
+    async () => {
+      const users = (await listUsers(svc.em())).map(userJson);
+      return { users, total: users.length };
+    },
+  );
 
   route(
     {
@@ -100,6 +111,7 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/update/role',
       summary: "Change a user's role (approve pending users)",
       access: 'admin',
+      response: { json: UserResponse },
       body: RoleUpdateForm,
     },
     async (ctx, form) =>
@@ -110,8 +122,9 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
       }),
   );
 
-  route({ method: 'get', path: '/:id', summary: 'One user', access: 'admin' }, async (ctx) =>
-    userJson(await userOr404(svc.em(), String(ctx.params.id))),
+  route(
+    { method: 'get', path: '/:id', summary: 'One user', access: 'admin', response: { json: UserResponse } },
+    async (ctx) => userJson(await userOr404(svc.em(), String(ctx.params.id))),
   );
 
   route(
@@ -120,6 +133,7 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
       path: '/:id/update',
       summary: 'Update a user (role, name, email, password)',
       access: 'admin',
+      response: { json: UserResponse },
       body: UserUpdateForm,
     },
     async (ctx, form) => {
@@ -156,15 +170,21 @@ export function usersRouter(svc: Services, registry: RouteRegistry): Router<AppS
   );
 
   route(
-    { method: 'delete', path: '/:id', summary: 'Delete a user and their chats', access: 'admin' },
+    {
+      method: 'delete',
+      path: '/:id',
+      summary: 'Delete a user and their chats',
+      access: 'admin',
+      response: { json: True },
+    },
     async (ctx) =>
       asAdmin(svc.em(), ctx.state.user?.id, async (tx) => {
         const user = await userOr404(tx, String(ctx.params.id));
         if (user.id === ctx.state.user?.id) throw badRequest('You cannot delete your own account.');
-        if (user.role === 'admin' && (await countAdmins(tx)) <= 1) throw badRequest(LAST_ADMIN);
+        if (user.role === 'admin' && (await countAdmins(tx)) <= 1) throw conflict(LAST_ADMIN);
         await deleteChatsOf(tx, user.id);
         await deleteUser(tx, user);
-        return true;
+        return true as const;
       }),
   );
 
