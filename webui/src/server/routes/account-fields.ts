@@ -22,6 +22,15 @@ export const email = z
 
 export const newPassword = z.string().min(8, 'Password must be at least 8 characters').max(256);
 
-export const displayName = z.string().trim().min(1, 'Name is required').max(255);
+/**
+ * Not blank: the pattern asks for one character that is whitespace neither to
+ * JavaScript's trim nor to Python (which reads the pattern to generate names).
+ */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, 'Name is required')
+  .max(255)
+  .regex(/[^\s\uFEFF]/, 'Name is required');
 
 export const profileImageUrl = z.string().max(100_000);
