@@ -122,11 +122,14 @@ function oneOf<T extends string>(values: readonly T[]): Codec<T> {
 /** Open WebUI's duration grammar, also the pattern /openapi.json gives for JWT_EXPIRES_IN. */
 export const DURATION_PATTERN = /^(-1|0|([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+)$/;
 
-/** Open WebUI's duration grammar (`4w`, `1h30m`); `-1` or `0` means no expiry. */
+/**
+ * Open WebUI's duration grammar (`4w`, `1h30m`); `-1` or `0` is null, which
+ * Open WebUI reads as no expiry and sessions read as their longest lifetime (365 days).
+ */
 export function parseDurationMs(raw: string): number | null {
   const v = raw.trim();
   if (!DURATION_PATTERN.test(v)) {
-    throw new Error(`expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry), got "${raw}"`);
+    throw new Error(`expected a duration such as 4w, 12h or 1h30m (-1: the longest, 365 days), got "${raw}"`);
   }
   if (v === '-1' || v === '0') return null;
   const unit: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
@@ -410,7 +413,7 @@ export const settings = {
   jwtExpiresIn: setting(
     {
       env: 'JWT_EXPIRES_IN',
-      description: 'Session lifetime, e.g. 4w, 12h or 1h30m; -1 for no expiry.',
+      description: 'Session lifetime, e.g. 4w, 12h or 1h30m; -1 or 0 for the longest, 365 days (every token expires).',
       default: '4w',
       persistedKey: 'auth.jwt_expiry',
     },

@@ -24,7 +24,7 @@ export const AdminConfigForm = z.object({
   JWT_EXPIRES_IN: z
     .string()
     .trim()
-    .regex(DURATION_PATTERN, 'expected a duration such as 4w, 12h or 1h30m (or -1 for no expiry)')
+    .regex(DURATION_PATTERN, 'expected a duration such as 4w, 12h or 1h30m (-1: the longest, 365 days)')
     .optional(),
   WEBUI_URL: z
     .string()
