@@ -102,6 +102,21 @@ helm: ## Build the helm binary into bin/
 	    helm.sh/helm/v3/cmd/helm@$(HELM_VERSION); \
 	fi
 
+# --- schemathesis (PyPI) for the API fuzz run in test-integration, pinned with its dependencies ---
+SCHEMATHESIS_DIR := .tools/schemathesis
+SCHEMATHESIS_STAMP = $(shell sha256sum < test/api-fuzz/requirements.txt | cut -d' ' -f1)
+
+.PHONY: schemathesis
+schemathesis: ## Install schemathesis into .tools/schemathesis (a Python venv, from test/api-fuzz/requirements.txt)
+	@if [ -x $(SCHEMATHESIS_DIR)/bin/st ] && [ "$$(cat $(SCHEMATHESIS_DIR)/.stamp 2>/dev/null)" = "$(SCHEMATHESIS_STAMP)" ]; then \
+	  echo "schemathesis is up to date ($$($(SCHEMATHESIS_DIR)/bin/st --version))"; \
+	else \
+	  python3 -c 'import venv, ensurepip' 2>/dev/null || { echo "schemathesis needs Python 3.10+ with venv: apt-get install python3 python3-venv"; exit 1; }; \
+	  rm -rf $(SCHEMATHESIS_DIR) && python3 -m venv $(SCHEMATHESIS_DIR) && \
+	  $(SCHEMATHESIS_DIR)/bin/pip install -q --disable-pip-version-check -r test/api-fuzz/requirements.txt && \
+	  echo "$(SCHEMATHESIS_STAMP)" > $(SCHEMATHESIS_DIR)/.stamp; \
+	fi
+
 # --- The dev cluster's node: containerd and CoreDNS from Go modules, runc and CNI plugins from Debian ---
 NODE_TOOLS_STAMP = $(shell sha256sum < test/envtest/build-node-tools.sh | cut -d' ' -f1)
 # Debian packages: the node (runc, CNI plugins, nftables, iptables, iproute2) and the image build
@@ -145,7 +160,7 @@ test-unit: deps
 	vitest run --project unit
 
 .PHONY: test-integration
-test-integration: deps frontend envtest-assets helm
+test-integration: deps frontend envtest-assets helm schemathesis
 	vitest run --project integration
 
 .PHONY: test-browser
