@@ -413,7 +413,8 @@ export const settings = {
   jwtExpiresIn: setting(
     {
       env: 'JWT_EXPIRES_IN',
-      description: 'Session lifetime, e.g. 4w, 12h or 1h30m; -1 or 0 for the longest, 365 days (every token expires).',
+      description:
+        'Session lifetime, e.g. 4w, 12h or 1h30m; -1 or 0 for the longest, 365 days, which also caps longer ones (every token expires).',
       default: '4w',
       persistedKey: 'auth.jwt_expiry',
     },

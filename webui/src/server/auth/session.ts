@@ -96,15 +96,21 @@ export function cookiePath(ctx: Context, svc: Pick<SessionDeps, 'env'>): string 
 }
 
 /**
- * The lifetime of tokens issued while JWT_EXPIRES_IN is -1 or 0 ("no
- * expiry"): every token carries an `exp`, because one without would work
- * forever once stolen, and the session middleware refuses it.
+ * The longest session: what JWT_EXPIRES_IN -1 or 0 ("no expiry") gives, and
+ * the cap on any longer duration. Every token carries an `exp`, because one
+ * without would work forever once stolen (the session middleware refuses
+ * it), and an `exp` millennia away is the same thing (and no cookie date).
  */
 export const LONGEST_SESSION_MS = 365 * 86_400_000;
 
+/** How long a session started now lasts under this JWT_EXPIRES_IN. */
+export function sessionLifetimeMs(jwtExpiresIn: string): number {
+  return Math.min(parseDurationMs(jwtExpiresIn) ?? LONGEST_SESSION_MS, LONGEST_SESSION_MS);
+}
+
 /** Issues a token with the current JWT_EXPIRES_IN and the user's token version, sets the cookie, and returns the session. */
 export function startSession(ctx: Context, svc: SessionDeps, user: UserRow): SessionUserResponse {
-  const lifetime = parseDurationMs(svc.config.get('jwtExpiresIn')) ?? LONGEST_SESSION_MS;
+  const lifetime = sessionLifetimeMs(svc.config.get('jwtExpiresIn'));
   const { token, claims } = issueToken(user.id, svc.secretKey, lifetime, Date.now(), user.tokenVersion);
   const expiresAt = claims.exp;
   const secure = viaHttps(
