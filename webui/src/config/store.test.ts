@@ -100,4 +100,22 @@ describe('ConfigStore.summary', () => {
     expect(summary.OLLAMA_BASE_URLS?.value).toEqual(['http://***@ollama:11434']);
     expect(summary.PORT).toBeUndefined();
   });
+
+  it('shows the Ollama URLs the proxy uses: OLLAMA_BASE_URL when OLLAMA_BASE_URLS is empty', async () => {
+    const db = await sqlite();
+    const byDefault = store(db, {});
+    await byDefault.load();
+    expect(byDefault.summary().OLLAMA_BASE_URLS).toEqual({
+      value: ['http://localhost:11434'],
+      source: 'default',
+      from: 'OLLAMA_BASE_URL',
+    });
+    const single = store(db, { OLLAMA_BASE_URL: 'http://gpu-box:11434' });
+    await single.load();
+    expect(single.summary().OLLAMA_BASE_URLS).toEqual({
+      value: ['http://gpu-box:11434'],
+      source: 'env',
+      from: 'OLLAMA_BASE_URL',
+    });
+  });
 });

@@ -107,13 +107,22 @@ export class ConfigStore implements RuntimeConfig {
    * startup log: the answer to "why is my env change ignored?". Credentials
    * inside URLs are masked.
    */
-  summary(): Record<string, { value: unknown; source: SettingSource }> {
-    const out: Record<string, { value: unknown; source: SettingSource }> = {};
+  summary(): Record<string, { value: unknown; source: SettingSource; from?: string }> {
+    const out: Record<string, { value: unknown; source: SettingSource; from?: string }> = {};
     for (const key of Object.keys(settings) as SettingName[]) {
       const s = settings[key] as Setting<unknown>;
       if (s.persistedKey === undefined || s.secret) continue;
       const r = this.explain(key);
       out[s.env] = { value: maskUrlCredentials(r.value), source: r.source };
+    }
+    // An empty OLLAMA_BASE_URLS means the one OLLAMA_BASE_URL: show the list the proxy really uses.
+    if (this.get('ollamaBaseUrls').length === 0) {
+      const single = this.explain('ollamaBaseUrl');
+      out[settings.ollamaBaseUrls.env] = {
+        value: maskUrlCredentials([single.value]),
+        source: single.source,
+        from: settings.ollamaBaseUrl.env,
+      };
     }
     return out;
   }
