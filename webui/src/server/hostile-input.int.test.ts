@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOllama, startFakeOllama } from '../../../test/fake-ollama/fake-ollama.ts';
 import { freePort } from '../../../test/postgres/postgres.ts';
+import { loopbackHint, placeFrom, readPlaceClues } from './ollama/loopback-hint.ts';
 import { call } from './testing/backends.ts';
 import { type ServerProcess, spawnServer, tempDir } from './testing/server-process.ts';
 
@@ -273,6 +274,8 @@ describe('what anonymous callers learn', () => {
     const admin = await call(server.url, 'GET', '/ollama/api/version/1', { token: adminToken });
     expect(admin.status).toBe(502);
     expect(admin.text).toContain(`127.0.0.1:${closedPort}`);
-    expect(admin.text).toContain('hint: this URL points at the WebUI server itself');
+    // The advice depends on where the server runs (this machine may be a container); computed the same way.
+    const where = { place: placeFrom(readPlaceClues()), port: undefined };
+    expect(admin.text).toContain(loopbackHint(`http://127.0.0.1:${closedPort}`, where).trim().slice(0, 40));
   });
 });

@@ -244,5 +244,7 @@ export async function loadAppParts(
     return { forward: forwardTo(env.backendUrl, logger, env.basePath, env.forwardedAllowIps) };
   }
   const { createOllamaRouter } = await import('./ollama/router.ts');
-  return { ollamaRouter: (registry) => createOllamaRouter({ config, logger, registry }) };
+  const { placeFrom, readPlaceClues } = await import('./ollama/loopback-hint.ts');
+  const where = { place: placeFrom(readPlaceClues()), port: env.port };
+  return { ollamaRouter: (registry) => createOllamaRouter({ config, logger, registry, where }) };
 }

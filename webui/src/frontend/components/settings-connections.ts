@@ -93,8 +93,9 @@ export class SettingsConnections extends LitElement {
     return html`<form @submit=${this.#save}>
       <h3>Ollama API</h3>
       <p class="muted">
-        The Ollama servers this WebUI talks to. Inside a container, <code>localhost</code> is the container
-        itself: use the host's address or <code>host.docker.internal</code>.
+        The Ollama servers this WebUI talks to. <code>localhost</code> means the machine the WebUI server runs
+        on: inside a container that is the container, so use the host's address or
+        <code>host.docker.internal</code>; in Kubernetes use the Ollama Service's name.
       </p>
       <div class="check field">
         <input

@@ -184,7 +184,7 @@ describe('/ollama/verify', () => {
     const res = await verify({ url: 'http://127.0.0.1:1' });
     expect(res.status).toBe(502);
     expect((await res.json()).detail).toMatch(
-      /^Ollama unreachable at http:\/\/127\.0\.0\.1:1: .*host\.docker\.internal/,
+      /^Ollama unreachable at http:\/\/127\.0\.0\.1:1: .*\(hint: is Ollama running on this machine\? Start it with `ollama serve`/,
     );
     const bad = await verify({ url: 'not a url' });
     expect(bad.status).toBe(400);

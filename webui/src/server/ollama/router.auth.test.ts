@@ -89,6 +89,7 @@ describe('/ollama auth levels', () => {
       config: new MemoryConfig(),
       logger: pino({ level: 'silent' }),
       registry,
+      where: { place: 'host', port: undefined },
     });
     const ollamaRouteDocs = registry.routes;
     const served = router.stack.flatMap((layer) =>

@@ -13,6 +13,7 @@ import { inferenceHandlers } from './handlers/inference.ts';
 import { modelAdminHandlers } from './handlers/model-admin.ts';
 import { modelListHandlers } from './handlers/model-lists.ts';
 import { settingsHandlers } from './handlers/settings.ts';
+import type { Whereabouts } from './loopback-hint.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { readProxyBody } from './request-body.ts';
 import { OLLAMA_PREFIX, OLLAMA_ROUTES, type OllamaHandlers, type RouteId } from './route-table.ts';
@@ -33,10 +34,12 @@ export function createOllamaRouter(deps: {
   logger: Logger;
   /** Where the routes are recorded for /openapi.json. */
   registry: RouteRegistry;
+  /** Where this server runs (host, container, pod) and its port: the advice for a loopback URL depends on it. */
+  where: Whereabouts;
 }): Router<AppState> {
   const { config } = deps;
   const logger = deps.logger.child({ component: 'ollama-proxy' });
-  const calls = new UpstreamCalls(config, logger);
+  const calls = new UpstreamCalls(config, logger, deps.where);
   const registry = new ModelRegistry(async (conn) => {
     // Shared by many requests, so no one client's disconnect may cancel it.
     const tags = await calls.listing(conn, '/api/tags', new AbortController().signal);

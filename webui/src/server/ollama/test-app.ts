@@ -19,6 +19,7 @@ import { conflict } from '../http-error.ts';
 import { errorHandler } from '../middleware/error-handler.ts';
 import { RouteRegistry } from '../openapi/registry.ts';
 import type { AppState } from '../types.ts';
+import type { Whereabouts } from './loopback-hint.ts';
 import { createOllamaRouter } from './router.ts';
 
 type Values = { [K in SettingName]?: SettingValue<K> };
@@ -71,7 +72,12 @@ export interface ProxyApp {
 /** Header a test sets to act as a signed-in user of that role; absent means anonymous. */
 export const ROLE_HEADER = 'x-test-role';
 
-export async function startProxyApp(config: MemoryConfig, logger?: Logger): Promise<ProxyApp> {
+/** `where` defaults to a plain machine, as the tests run. */
+export async function startProxyApp(
+  config: MemoryConfig,
+  logger?: Logger,
+  where: Whereabouts = { place: 'host', port: undefined },
+): Promise<ProxyApp> {
   const log = logger ?? pino({ level: 'silent' });
   const app = new Koa<AppState>();
   // Client disconnects mid-stream make Koa report "Premature close"; the tests cause them on purpose.
@@ -84,7 +90,7 @@ export async function startProxyApp(config: MemoryConfig, logger?: Logger): Prom
     }
     await next();
   });
-  const router = createOllamaRouter({ config, logger: log, registry: new RouteRegistry() });
+  const router = createOllamaRouter({ config, logger: log, registry: new RouteRegistry(), where });
   app.use(router.routes());
   app.use(router.allowedMethods());
   const server = app.listen(0, '127.0.0.1');

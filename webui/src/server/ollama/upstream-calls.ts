@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../../config/runtime-config.ts';
 import { type Connection, modelListTimeouts, requestTimeouts, upstreamHeaders } from './connections.ts';
+import { loopbackHint, type Whereabouts } from './loopback-hint.ts';
 import { type UpstreamProblem, upstreamProblem } from './model-registry.ts';
 import { fetchUpstreamJson, type RelayOptions, relay, toHttpError } from './relay.ts';
 import { callUpstream, type UpstreamCall, type UpstreamTimeouts } from './upstream-request.ts';
@@ -62,15 +63,22 @@ export type Framing = Omit<RelayOptions, 'url' | 'label'>;
 export class UpstreamCalls {
   readonly #config: RuntimeConfig;
   readonly #logger: Logger;
+  readonly #where: Whereabouts;
 
-  constructor(config: RuntimeConfig, logger: Logger) {
+  /** `where`: where this server runs, so an unreachable loopback URL gets the advice that fits. */
+  constructor(config: RuntimeConfig, logger: Logger, where: Whereabouts) {
     this.#config = config;
     this.#logger = logger;
+    this.#where = where;
+  }
+
+  #hinted(call: UpstreamCall): UpstreamCall {
+    return { ...call, unreachableHint: loopbackHint(call.baseUrl, this.#where) };
   }
 
   /** GET `path` on one connection within the model-list timeout; its JSON, or an HttpError. */
   listing(conn: Connection, path: string, signal: AbortSignal): Promise<unknown> {
-    return fetchUpstreamJson(getCall(conn, path, modelListTimeouts(this.#config), signal));
+    return fetchUpstreamJson(this.#hinted(getCall(conn, path, modelListTimeouts(this.#config), signal)));
   }
 
   /** Calls `path` on every enabled connection in parallel; failures are collected and logged, not thrown. */
@@ -99,19 +107,14 @@ export class UpstreamCalls {
   /** A JSON POST whose JSON answer the proxy reads itself (not relayed), within the request timeout. */
   post(conn: Connection, path: string, body: object, signal: AbortSignal): Promise<unknown> {
     return fetchUpstreamJson(
-      bodyCall(conn, 'POST', path, body, requestTimeouts(this.#config, false), signal),
+      this.#hinted(bodyCall(conn, 'POST', path, body, requestTimeouts(this.#config, false), signal)),
     );
   }
 
   /** POSTs `body` to `path` on `conn` and relays the answer to the client as it arrives. */
   async forward(ctx: Context, conn: Connection, path: string, body: object, framing: Framing) {
-    const call = bodyCall(
-      conn,
-      'POST',
-      path,
-      body,
-      requestTimeouts(this.#config, framing.streaming),
-      clientSignal(ctx),
+    const call = this.#hinted(
+      bodyCall(conn, 'POST', path, body, requestTimeouts(this.#config, framing.streaming), clientSignal(ctx)),
     );
     let res: Awaited<ReturnType<typeof callUpstream>>;
     try {
@@ -127,7 +130,9 @@ export class UpstreamCalls {
    * agreed; a refusal reaches the client as its error, with Ollama's status.
    */
   async confirm(ctx: Context, conn: Connection, method: 'POST' | 'DELETE', path: string, body: object) {
-    const call = bodyCall(conn, method, path, body, requestTimeouts(this.#config, false), clientSignal(ctx));
+    const call = this.#hinted(
+      bodyCall(conn, method, path, body, requestTimeouts(this.#config, false), clientSignal(ctx)),
+    );
     const res = await callUpstream(call).catch((err: unknown) => {
       throw toHttpError(err);
     });

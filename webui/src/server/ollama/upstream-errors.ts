@@ -26,8 +26,9 @@ export function withoutCredentials(url: string): string {
 export class UpstreamUnreachableError extends Error {
   readonly url: string;
   readonly reason: string;
-  constructor(url: string, cause: string) {
-    super(`Ollama unreachable at ${withoutCredentials(url)}: ${cause}${loopbackHint(url)}`);
+  /** `hint`: what to try, for a URL whose meaning depends on where the server runs (loopback-hint.ts). */
+  constructor(url: string, cause: string, hint = '') {
+    super(`Ollama unreachable at ${withoutCredentials(url)}: ${cause}${hint}`);
     this.name = 'UpstreamUnreachableError';
     this.url = url;
     this.reason = cause;
@@ -57,37 +58,6 @@ export class ClientGoneError extends Error {
     super('client disconnected');
     this.name = 'ClientGoneError';
   }
-}
-
-const LOOPBACK_HINT =
-  ' (hint: this URL points at the WebUI server itself. Inside a container, localhost is the container, ' +
-  "not the machine it runs on: use the host's address, host.docker.internal or --network=host; " +
-  "in Kubernetes use the Ollama Service's DNS name, e.g. http://ollama.<namespace>.svc:11434)";
-
-/** True for localhost, *.localhost, 127.0.0.0/8, ::1 and the unspecified addresses. */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
-    host === '::1' ||
-    host === '0:0:0:0:0:0:0:1' ||
-    host === '0.0.0.0' ||
-    host === '::' ||
-    host === '::ffff:127.0.0.1' ||
-    host === '::ffff:7f00:1'
-  );
-}
-
-export function loopbackHint(url: string): string {
-  return isLoopbackUrl(url) ? LOOPBACK_HINT : '';
 }
 
 const FRIENDLY: Record<string, string> = {

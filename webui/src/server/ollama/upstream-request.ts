@@ -31,6 +31,8 @@ export interface UpstreamCall {
   timeouts: UpstreamTimeouts;
   /** Aborted when the client disconnects: the upstream request is torn down. */
   signal: AbortSignal;
+  /** Appended to "Ollama unreachable" (loopback-hint.ts); '' or absent for none. */
+  unreachableHint?: string;
 }
 
 export interface UpstreamResponse {
@@ -124,6 +126,7 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
             new UpstreamUnreachableError(
               call.baseUrl,
               `no connection within ${seconds(connectMs)} s (${settings.connectTimeout.env})`,
+              call.unreachableHint,
             ),
           );
         }, connectMs);
@@ -167,7 +170,7 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
         resolve(callUpstream(call, false));
         return;
       }
-      reject(new UpstreamUnreachableError(call.baseUrl, describeSocketError(err)));
+      reject(new UpstreamUnreachableError(call.baseUrl, describeSocketError(err), call.unreachableHint));
     });
 
     req.end(call.body);
