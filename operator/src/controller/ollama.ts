@@ -3,6 +3,7 @@
  * Loopback URLs are not probed: inside a pod they point at the pod itself,
  * the top troubleshooting case in Open WebUI's guide.
  */
+import { isLoopbackUrl } from '#contract';
 
 /** The subset of fetch the probe uses (tests pass a fake). */
 export type FetchFn = (
@@ -21,28 +22,6 @@ export type ProbeResult =
   | { url: string; state: 'reachable'; version?: string }
   | { url: string; state: 'loopback' }
   | { url: string; state: 'unreachable'; error: string };
-
-export function isLoopbackUrl(raw: string): boolean {
-  let host: string;
-  try {
-    host = new URL(raw).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  // WHATWG URL already canonicalises 127.1, 2130706433 and [0:0:0:0:0:0:0:1]; an IPv4-mapped
-  // address comes out in hex ([::ffff:7f00:1]); a trailing dot is the same DNS name.
-  host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '0.0.0.0' ||
-    host === '::' ||
-    host === '::1' ||
-    /^127\.\d+\.\d+\.\d+$/.test(host) ||
-    /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host) ||
-    host === '::ffff:0:0'
-  );
-}
 
 /** Reads at most `max` bytes of a body; undefined when it is longer (the rest is not read). */
 async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | undefined> {

@@ -1,7 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { defaultSpec, type WebUI, type WebUIStatus } from '../api/v1alpha1/webui.ts';
-import { isLoopbackUrl } from './ollama.ts';
 import { computeStatus, rolloutState, type StatusInput, statusDiffers } from './status.ts';
 
 function deploy(opts: {
@@ -156,28 +155,5 @@ describe('computeStatus', () => {
     expect(cond(flipped, 'OllamaReachable')?.lastTransitionTime).toBe(
       cond(first, 'OllamaReachable')?.lastTransitionTime,
     );
-  });
-});
-
-describe('isLoopbackUrl', () => {
-  it('recognises localhost, 127/8 and ::1 but not service names', () => {
-    for (const u of [
-      'http://localhost:11434',
-      'http://127.0.0.1:1',
-      'http://127.1.2.3',
-      'http://[::1]:11434',
-      'http://0.0.0.0:11434',
-      'http://localhost.:11434',
-      'http://[::ffff:127.0.0.1]:11434',
-      'http://2130706433:11434',
-    ])
-      expect(isLoopbackUrl(u), u).toBe(true);
-    for (const u of [
-      'http://ollama.ollama.svc:11434',
-      'http://10.0.0.5:11434',
-      'https://ollama.example.com',
-      'http://[::ffff:10.0.0.5]:11434',
-    ])
-      expect(isLoopbackUrl(u), u).toBe(false);
   });
 });

@@ -9,7 +9,7 @@
 
 import { parseTrustedProxies } from './ip.ts';
 
-export { parseTrustedProxies } from './ip.ts';
+export { isLoopbackUrl, parseTrustedProxies } from './ip.ts';
 
 /**
  * Read by Node itself, not by the server: the operator puts the V8 heap cap

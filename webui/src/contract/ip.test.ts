@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEnv } from './env.ts';
-import { formatIp, inRange, parseIp, parseIpRange, parseTrustedProxies } from './ip.ts';
+import { formatIp, inRange, isLoopbackUrl, parseIp, parseIpRange, parseTrustedProxies } from './ip.ts';
 
 describe('parseIp / formatIp', () => {
   it('parses IPv4 and IPv6 and prints them canonically', () => {
@@ -94,5 +94,32 @@ describe('parseTrustedProxies', () => {
       'fd00::/8',
     ]);
     expect(() => readEnv({ FORWARDED_ALLOW_IPS: '10.0.0.0/40' })).toThrow(/FORWARDED_ALLOW_IPS/);
+  });
+});
+
+describe('isLoopbackUrl', () => {
+  it('recognises localhost, 127/8 and ::1 but not service names', () => {
+    for (const u of [
+      'http://localhost:11434',
+      'http://127.0.0.1:1',
+      'http://127.1.2.3',
+      'http://[::1]:11434',
+      'http://0.0.0.0:11434',
+      'http://localhost.:11434',
+      'http://[::ffff:127.0.0.1]:11434',
+      'http://2130706433:11434',
+      'http://api.localhost',
+      'http://127.8.0.3',
+    ])
+      expect(isLoopbackUrl(u), u).toBe(true);
+    for (const u of [
+      'http://ollama.ollama.svc:11434',
+      'http://10.0.0.5:11434',
+      'https://ollama.example.com',
+      'http://[::ffff:10.0.0.5]:11434',
+      'http://host.docker.internal:11434',
+      'http://128.0.0.1',
+    ])
+      expect(isLoopbackUrl(u), u).toBe(false);
   });
 });

@@ -155,3 +155,31 @@ export function parseTrustedProxies(entries: readonly string[]): TrustedProxies 
 export function inAnyRange(ip: IpAddress, list: TrustedProxies): boolean {
   return list.ranges.some((r) => inRange(ip, r));
 }
+
+/**
+ * True when a URL names this machine: localhost, *.localhost, 127.0.0.0/8,
+ * ::1, IPv4-mapped loopback and the unspecified addresses. The server uses it
+ * to explain an unreachable Ollama, the operator to skip probing a URL that
+ * would only mean its own pod.
+ */
+export function isLoopbackUrl(raw: string): boolean {
+  let host: string;
+  try {
+    host = new URL(raw).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  // WHATWG URL already canonicalises 127.1, 2130706433 and [0:0:0:0:0:0:0:1]; an IPv4-mapped
+  // address comes out in hex ([::ffff:7f00:1]); a trailing dot is the same DNS name.
+  host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '0.0.0.0' ||
+    host === '::' ||
+    host === '::1' ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host) ||
+    host === '::ffff:0:0'
+  );
+}

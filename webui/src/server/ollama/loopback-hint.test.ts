@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackUrl, loopbackHint, placeFrom, readPlaceClues } from './loopback-hint.ts';
+import { loopbackHint, placeFrom, readPlaceClues } from './loopback-hint.ts';
 
 describe('where the server runs', () => {
   it('is a pod when Kubernetes set KUBERNETES_SERVICE_HOST, a container with a runtime marker, else a host', () => {
@@ -57,6 +57,6 @@ describe('loopbackHint', () => {
 
   it('says nothing for a URL that is not loopback', () => {
     expect(loopbackHint('http://ollama.ai.svc:11434', { place: 'pod', port: 11434 })).toBe('');
-    expect(isLoopbackUrl('http://[::1]:11434')).toBe(true);
+    expect(loopbackHint('http://[::ffff:7f00:1]:11434', { place: 'pod', port: 8080 })).toContain('Service');
   });
 });

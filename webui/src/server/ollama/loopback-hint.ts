@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isLoopbackUrl } from '../../contract/ip.ts';
 
 /**
  * What to say when a loopback Ollama URL does not answer. "localhost" means
@@ -41,28 +42,6 @@ export function readPlaceClues(
     dockerenv: exists('/.dockerenv'),
     containerenv: exists('/run/.containerenv'),
   };
-}
-
-/** True for localhost, *.localhost, 127.0.0.0/8, ::1 and the unspecified addresses. */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
-    host === '::1' ||
-    host === '0:0:0:0:0:0:0:1' ||
-    host === '0.0.0.0' ||
-    host === '::' ||
-    host === '::ffff:127.0.0.1' ||
-    host === '::ffff:7f00:1'
-  );
 }
 
 function portOf(url: string): number | undefined {
