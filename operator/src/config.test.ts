@@ -7,12 +7,12 @@ import { packagedDefaultImage, parseSettings, SettingError } from './config.ts';
 const defaults = { defaultImage: 'ghcr.io/webui-operator/webui:0.1.0' };
 
 describe('parseSettings', () => {
-  it('defaults to all namespaces, the packaged image, info logs and port 8080', () => {
+  it('defaults to all namespaces, the packaged image, info logs and port 8081', () => {
     expect(parseSettings([], {}, defaults)).toMatchObject({
       namespaces: [],
       defaultImage: defaults.defaultImage,
       logLevel: 'info',
-      httpPort: 8080,
+      httpPort: 8081,
       leaderElection: false,
       leaderElectionId: 'webui-operator',
     });

@@ -7,6 +7,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '#contract';
 
+/**
+ * The operator's HTTP port: not 8080, which `make run` (the WebUI) takes, so
+ * both can run on one machine while developing.
+ */
+export const DEFAULT_HTTP_PORT = 8081;
+
 export class SettingError extends Error {
   override name = 'SettingError';
 }
@@ -63,7 +69,7 @@ export const USAGE = `Usage: webui-operator [flags]   (each flag also reads the 
   --namespaces a,b            WATCH_NAMESPACES           namespaces to watch; empty or "*" = all (default all)
   --default-image IMG         DEFAULT_WEBUI_IMAGE        image for WebUIs without spec.image
   --log-level LEVEL           LOG_LEVEL                  ${LOG_LEVELS.join('|')} (default info)
-  --http-port N               HTTP_PORT                  /metrics, /healthz, /readyz (default 8080)
+  --http-port N               HTTP_PORT                  /metrics, /healthz, /readyz (default 8081)
   --leader-election BOOL      LEADER_ELECTION            use a Lease so only one replica works (default false)
   --leader-election-namespace LEADER_ELECTION_NAMESPACE  (default POD_NAMESPACE, else "default")
   --leader-election-id NAME   LEADER_ELECTION_ID         Lease name (default webui-operator)
@@ -157,7 +163,7 @@ export function parseSettings(
     namespaces,
     defaultImage: image,
     logLevel,
-    httpPort: int('httpPort', get('httpPort') ?? '8080', 0, 65535),
+    httpPort: int('httpPort', get('httpPort') ?? String(DEFAULT_HTTP_PORT), 0, 65535),
     leaderElection: leRaw === 'true' || leRaw === '1',
     leaderElectionNamespace: get('leaderElectionNamespace') ?? env.POD_NAMESPACE ?? 'default',
     leaderElectionId: get('leaderElectionId') ?? 'webui-operator',

@@ -573,7 +573,7 @@ describe('against a real API server', () => {
     await core.readNamespacedConfigMap({ name: 'wo-webui-operator-config', namespace: ns });
     await core.readNamespacedConfigMap({ name: 'wo-webui-operator-webui-chat', namespace: ns });
     const svc = await core.readNamespacedService({ name: 'wo-webui-operator', namespace: ns });
-    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8080]);
+    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8081]);
     // namespace scope (the default): a Role where the operator works, nothing cluster-wide.
     await expect(rbac.readClusterRole({ name: 'wo-webui-operator' })).rejects.toThrow();
     const role = await rbac.readNamespacedRole({ name: 'wo-webui-operator', namespace: ns });

@@ -50,7 +50,7 @@ export async function runChartOperator(
     env: {
       PATH: process.env.PATH,
       ...config.data,
-      // What the Deployment adds: the downward API, and the port (a free one here, not the chart's 8080).
+      // What the Deployment adds: the downward API, and the port (a free one here, not the chart's 8081).
       POD_NAME: `${name}-pod`,
       POD_NAMESPACE: namespace,
       HTTP_PORT: String(httpPort),

@@ -301,7 +301,7 @@ describe('the operator with the chart’s RBAC, against a real API server', () =
       const [node, ...hookArgs] = testPod.spec.containers[0]?.command ?? [];
       expect(node).toBe('node');
       const url = hookArgs.at(-1) ?? '';
-      expect(url).toBe('http://wo-webui-operator.webui-system.svc:8080/healthz');
+      expect(url).toBe('http://wo-webui-operator.webui-system.svc:8081/healthz');
       const local = `http://127.0.0.1:${op.httpPort}/healthz`;
       const ok = spawnSync(process.execPath, [...hookArgs.slice(0, -1), local], { encoding: 'utf8' });
       expect(ok.stdout).toContain(`${local} -> 200`);

@@ -1,4 +1,4 @@
-// The operator's own HTTP endpoints, on one port (default 8080):
+// The operator's own HTTP endpoints, on one port (default 8081):
 //   GET /metrics  Prometheus text format from the operator's registry
 //   GET /healthz  liveness: answering at all proves the event loop runs; plus
 //                 the registered liveness checks (e.g. watches not stuck)
