@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import {
   ApiException,
@@ -347,17 +348,35 @@ describe('conditions', () => {
     expect(header).toEqual(['NAME', 'READY', 'URL', 'OLLAMA', 'AGE']);
     expect(row?.slice(0, 4)).toEqual(['loop', cond(w, 'Ready')?.status, w.status?.url, 'False']);
 
-    await createWebUI(c, NS, 'down', { ollama: { baseUrl: 'http://ollama-down.ollama.svc:11434' } });
+    // This operator runs outside any cluster: a Service name does not resolve here, which says nothing
+    // about the WebUI's pods, so the condition says so instead of "unreachable".
+    await createWebUI(c, NS, 'outside', { ollama: { baseUrl: 'http://ollama-down.ollama.svc:11434' } });
+    const o = await waitFor('outside-the-cluster condition', async () => {
+      const x = await getWebUI(c, NS, 'outside');
+      return cond(x, 'OllamaReachable') && x;
+    });
+    expect(cond(o, 'OllamaReachable')).toMatchObject({ status: 'Unknown', reason: 'OperatorOutsideCluster' });
+    expect(cond(o, 'OllamaReachable')?.message).toContain('the operator runs outside the cluster');
+
+    // An address that resolves and refuses (a closed port on this machine's own network address).
+    const hostIp = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+    expect(hostIp, 'a non-loopback IPv4 address on this machine').toBeDefined();
+    await createWebUI(c, NS, 'down', { ollama: { baseUrl: `http://${hostIp}:${await freePort()}` } });
     const d = await waitFor('unreachable condition', async () => {
       const x = await getWebUI(c, NS, 'down');
       return cond(x, 'OllamaReachable') && x;
     });
     expect(cond(d, 'OllamaReachable')).toMatchObject({ status: 'False', reason: 'Unreachable' });
-    const events = await c.core.listNamespacedEvent({
-      namespace: NS,
-      fieldSelector: 'involvedObject.name=down',
+    // The Event follows the status write: wait for it rather than race it.
+    await waitFor('an OllamaUnreachable Warning Event', async () => {
+      const events = await c.core.listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: 'involvedObject.name=down',
+      });
+      return events.items.some((x) => x.reason === 'OllamaUnreachable' && x.type === 'Warning');
     });
-    expect(events.items.some((x) => x.reason === 'OllamaUnreachable' && x.type === 'Warning')).toBe(true);
   });
 
   it('reports a missing database Secret as Degraded', async () => {

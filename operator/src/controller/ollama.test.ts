@@ -44,6 +44,24 @@ describe('probeOllama', () => {
       error: 'GET http://o:1/api/version failed: ECONNREFUSED',
     });
   });
+
+  it('outside the cluster, a name that does not resolve is not called unreachable: the pods resolve Service names', async () => {
+    const notFound: FetchFn = async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } });
+    };
+    const url = 'http://ollama.ollama.svc:11434';
+    expect(await probeOllama(url, notFound, 1000, false)).toEqual({
+      url,
+      state: 'notResolvableHere',
+      error:
+        'GET http://ollama.ollama.svc:11434/api/version failed: ENOTFOUND; the operator runs outside the cluster and cannot resolve cluster DNS names (the WebUI pods can)',
+    });
+    // In a pod the cluster's DNS answers for Services: a name it does not know is a real problem.
+    expect((await probeOllama(url, notFound, 1000, true)).state).toBe('unreachable');
+    await expect(new OllamaProber({ fetch: notFound, inCluster: false }).probe([url])).resolves.toMatchObject(
+      [{ state: 'notResolvableHere' }],
+    );
+  });
 });
 
 describe('OllamaProber', () => {

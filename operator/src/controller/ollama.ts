@@ -21,7 +21,12 @@ export const MAX_PROBE_BODY = 64 * 1024;
 export type ProbeResult =
   | { url: string; state: 'reachable'; version?: string }
   | { url: string; state: 'loopback' }
-  | { url: string; state: 'unreachable'; error: string };
+  | { url: string; state: 'unreachable'; error: string }
+  /** The name did not resolve, and the operator runs outside the cluster: the pods may well resolve it. */
+  | { url: string; state: 'notResolvableHere'; error: string };
+
+/** DNS said no (or could not say): a cluster-internal name looks like this from outside the cluster. */
+const NAME_NOT_RESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
 /** Reads at most `max` bytes of a body; undefined when it is longer (the rest is not read). */
 async function readCapped(body: ReadableStream<Uint8Array> | null, max: number): Promise<string | undefined> {
@@ -50,8 +55,16 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, max: number):
  * operator's request anywhere its pod can reach) and reading at most
  * MAX_PROBE_BODY bytes. A URL with a query or fragment is not probed: the CRD
  * refuses it; only a WebUI stored before that rule can have one.
+ * `inCluster`: the operator runs in a pod, so its DNS is the cluster's; run
+ * from source on a workstation it cannot resolve Service names, and a name
+ * that does not resolve says nothing about the WebUI's pods.
  */
-export async function probeOllama(url: string, fetchFn: FetchFn, timeoutMs: number): Promise<ProbeResult> {
+export async function probeOllama(
+  url: string,
+  fetchFn: FetchFn,
+  timeoutMs: number,
+  inCluster = true,
+): Promise<ProbeResult> {
   if (isLoopbackUrl(url)) return { url, state: 'loopback' };
   if (/[?#]/.test(url)) {
     return {
@@ -92,6 +105,14 @@ export async function probeOllama(url: string, fetchFn: FetchFn, timeoutMs: numb
     return { url, state: 'reachable', ...(typeof version === 'string' ? { version } : {}) };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
+    const code = err.cause?.code;
+    if (!inCluster && !signal.aborted && code !== undefined && NAME_NOT_RESOLVED.has(code)) {
+      return {
+        url,
+        state: 'notResolvableHere',
+        error: `GET ${target} failed: ${code}; the operator runs outside the cluster and cannot resolve cluster DNS names (the WebUI pods can)`,
+      };
+    }
     const detail =
       signal.aborted || err.name === 'TimeoutError'
         ? `no complete answer within ${timeoutMs / 1000}s`
@@ -110,12 +131,23 @@ export class OllamaProber {
   private readonly timeoutMs: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly inCluster: boolean;
 
-  constructor(opts: { fetch?: FetchFn; timeoutMs?: number; ttlMs?: number; now?: () => number } = {}) {
+  /** `inCluster` defaults to whether Kubernetes set KUBERNETES_SERVICE_HOST for this process (it does in every pod). */
+  constructor(
+    opts: {
+      fetch?: FetchFn;
+      timeoutMs?: number;
+      ttlMs?: number;
+      now?: () => number;
+      inCluster?: boolean;
+    } = {},
+  ) {
     this.fetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.ttlMs = opts.ttlMs ?? 30_000;
     this.now = opts.now ?? Date.now;
+    this.inCluster = opts.inCluster ?? (process.env.KUBERNETES_SERVICE_HOST ?? '') !== '';
   }
 
   probe(urls: readonly string[]): Promise<ProbeResult[]> {
@@ -124,7 +156,7 @@ export class OllamaProber {
       urls.map((url) => {
         const hit = this.cache.get(url);
         if (hit && t - hit.at < this.ttlMs) return hit.result;
-        const result = probeOllama(url, this.fetchFn, this.timeoutMs);
+        const result = probeOllama(url, this.fetchFn, this.timeoutMs, this.inCluster);
         this.cache.set(url, { at: t, result });
         if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value as string);
         return result;

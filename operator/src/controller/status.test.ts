@@ -125,6 +125,16 @@ describe('computeStatus', () => {
     expect(cond(down, 'OllamaReachable')?.message).toContain('ECONNREFUSED');
   });
 
+  it('says the operator runs outside the cluster instead of calling a Service name unreachable', () => {
+    const error =
+      'GET http://ollama.ollama.svc:11434/api/version failed: ENOTFOUND; the operator runs outside the cluster';
+    const s = computeStatus(
+      input({ ollama: [{ url: 'http://ollama.ollama.svc:11434', state: 'notResolvableHere', error }] }),
+    );
+    expect(cond(s, 'OllamaReachable')).toMatchObject({ status: 'Unknown', reason: 'OperatorOutsideCluster' });
+    expect(cond(s, 'OllamaReachable')?.message).toContain('runs outside the cluster');
+  });
+
   it('completes a config reset only after a finished rollout that carries the token', () => {
     const pending = computeStatus(input({ backend: deploy({ token: 'r1', ready: 0 }) }, 'r1'));
     expect(cond(pending, 'ConfigReset')).toMatchObject({ status: 'False', reason: 'ResetInProgress' });

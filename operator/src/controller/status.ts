@@ -89,6 +89,17 @@ function ollamaCondition(results: ProbeResult[]): CondSpec {
       message: 'no Ollama URL configured',
     };
   }
+  const notHere = results.filter(
+    (r): r is Extract<ProbeResult, { state: 'notResolvableHere' }> => r.state === 'notResolvableHere',
+  );
+  if (notHere.length > 0) {
+    return {
+      type: 'OllamaReachable',
+      status: 'Unknown',
+      reason: 'OperatorOutsideCluster',
+      message: `not checked: ${notHere.map((r) => r.error).join('; ')}`,
+    };
+  }
   const versions = results.map((r) =>
     r.state === 'reachable' && r.version ? `${r.url} (${r.version})` : r.url,
   );
