@@ -8,7 +8,7 @@
  * by its selectors against the pods the Deployment controller created, not by traffic.
  */
 import { join } from 'node:path';
-import { ApiException, NetworkingV1Api, type V1NetworkPolicy } from '@kubernetes/client-node';
+import { ApiException, NetworkingV1Api, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_OPTIONS_ENV } from '#contract';
 import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
@@ -94,13 +94,11 @@ describe('what the operator renders for the backend', () => {
       const pods = await c.core.listNamespacedPod({ namespace: NS, labelSelector: selector });
       return pods.items.map((p) => p.metadata?.name ?? '').sort();
     };
-    // The Deployment controller makes the pods (no kubelet runs them).
-    const allPods = await waitFor('pods of both WebUIs', async () => {
-      const pods = (await c.core.listNamespacedPod({ namespace: NS })).items;
-      return pods.length >= 5 ? pods : undefined;
-    });
-    const namesOf = (instance: string, component: string) =>
-      allPods
+    // The Deployment controller makes the pods (no kubelet runs them), and may still be replacing
+    // some while the operator settles the Deployments: compare the API server's selection with the
+    // labels in one consistent moment, retried until the pods stop changing.
+    const namesOf = (pods: V1Pod[], instance: string, component: string) =>
+      pods
         .filter(
           (p) =>
             p.metadata?.labels?.['app.kubernetes.io/instance'] === instance &&
@@ -108,18 +106,33 @@ describe('what the operator renders for the backend', () => {
         )
         .map((p) => p.metadata?.name ?? '')
         .sort();
-
     const spec = (policy as V1NetworkPolicy).spec;
     expect(spec?.policyTypes).toEqual(['Ingress']);
-    expect(await podsMatching(spec?.podSelector?.matchLabels)).toEqual(namesOf('one', 'backend'));
     expect(spec?.ingress).toHaveLength(1);
     const rule = spec?.ingress?.[0];
     expect(rule?._from).toHaveLength(1);
     expect(rule?._from?.[0]?.namespaceSelector).toBeUndefined();
     expect(rule?._from?.[0]?.ipBlock).toBeUndefined();
-    expect(await podsMatching(rule?._from?.[0]?.podSelector?.matchLabels)).toEqual(
-      namesOf('one', 'frontend'),
-    );
+    const selections = async () => {
+      const before = (await c.core.listNamespacedPod({ namespace: NS })).items;
+      const chosen = {
+        backends: await podsMatching(spec?.podSelector?.matchLabels),
+        frontends: await podsMatching(rule?._from?.[0]?.podSelector?.matchLabels),
+      };
+      const after = (await c.core.listNamespacedPod({ namespace: NS })).items;
+      const same = (x: V1Pod[], y: V1Pod[]) =>
+        JSON.stringify(x.map((p) => p.metadata?.name).sort()) ===
+        JSON.stringify(y.map((p) => p.metadata?.name).sort());
+      return { stable: same(before, after) && before.length >= 5, pods: after, ...chosen };
+    };
+    const seen = await waitFor('pods of both WebUIs, not changing', async () => {
+      const s = await selections();
+      return s.stable ? s : undefined;
+    });
+    expect(seen.backends).toEqual(namesOf(seen.pods, 'one', 'backend'));
+    expect(seen.frontends).toEqual(namesOf(seen.pods, 'one', 'frontend'));
+    expect(seen.backends.length).toBeGreaterThan(0);
+    expect(seen.frontends.length).toBeGreaterThan(0);
     // The port is the backend container's named port.
     const backend = await deployment(c, NS, 'one-backend');
     const port = backend?.spec?.template.spec?.containers[0]?.ports?.find(
