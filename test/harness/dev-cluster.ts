@@ -1,7 +1,9 @@
 // `make dev-cluster`: a real one-node Kubernetes cluster in the foreground (cluster.ts), with the
-// project's images loaded into the node and the repository's CRDs applied; the admin kubeconfig is
-// written to .dev/kubeconfig. DEV_CLUSTER_NODE=0 starts the control plane alone (etcd,
-// kube-apiserver, kube-controller-manager; no root needed, Pods stay Pending). Ctrl-C (or SIGTERM)
+// project's images loaded into the node; the admin kubeconfig is written to .dev/kubeconfig. The
+// CRD is left to `helm install`, as on any cluster (applying it here made the README's helm
+// install fail on ownership). DEV_CLUSTER_NODE=0 starts the control plane alone (etcd,
+// kube-apiserver, kube-controller-manager; no root needed, Pods stay Pending) and applies the CRDs
+// in crds/, since nothing but an operator run from source can use that cluster. Ctrl-C (or SIGTERM)
 // stops it, removes its state and puts the host back as it was: every run starts empty.
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -48,6 +50,8 @@ interface Started {
   cp: ControlPlane;
   stop(): Promise<void>;
   summary: string;
+  /** The control plane alone: apply crds/ for an operator run from source (with a node, the chart does). */
+  applyCrds: boolean;
 }
 
 async function startWithNode(): Promise<Started> {
@@ -63,10 +67,13 @@ async function startWithNode(): Promise<Started> {
   return {
     cp: cluster.cp,
     stop: () => cluster.stop(),
+    applyCrds: false,
     summary: `  node:              ${cluster.nodeName} (Ready; kubelet, containerd, kube-proxy, CoreDNS), address ${cluster.hostIp}
   images on node:    ${images.map((i) => i.ref).join(', ')}
   pods and Services: 198.18.0.0/17 and 198.18.128.0/17, no route off this machine
   next:              the README's "Kubernetes" section (helm install, a WebUI, port-forward)
+  or, from source:   kubectl apply --server-side -f crds/ && make run-operator (then helm install
+                     needs --set crds.install=false)
   logs:              ${rel(join(cluster.root, 'logs'))}/ and ${rel(cluster.cp.logDir)}/`,
   };
 }
@@ -79,6 +86,7 @@ async function startControlPlaneOnly(): Promise<Started> {
   return {
     cp,
     stop: () => cp.stop(),
+    applyCrds: true,
     summary: `  controllers:       namespace, garbage collector, deployment, replicaset, serviceaccount(+token)
                      (no scheduler or kubelet: Pods stay Pending; drop DEV_CLUSTER_NODE=0 for a real node)
   logs:              ${rel(cp.logDir)}/`,
@@ -124,7 +132,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(kubeconfig), { recursive: true });
   copyFileSync(cp.kubeconfigPath, kubeconfig);
   chmodSync(kubeconfig, 0o600);
-  const crds = await applyRepoCrds(cp);
+  const crds = started.applyCrds ? await applyRepoCrds(cp) : [];
   const version = JSON.parse((await get(`${cp.server}/version`, cp.adminTls)).body) as { gitVersion: string };
 
   console.log(`
@@ -132,7 +140,7 @@ dev-cluster: Kubernetes ${version.gitVersion} is up at ${cp.server} (ready in ${
   admin kubeconfig:  ${rel(kubeconfig)}   (user admin, group system:masters)
   try:               bin/kubectl --kubeconfig ${rel(kubeconfig)} get nodes,pods -A
   or:                export KUBECONFIG=${kubeconfig}
-  CRDs applied:      ${crds.length ? crds.map((f) => `crds/${f}`).join(', ') : 'none'}
+  CRDs applied:      ${crds.length ? crds.map((f) => `crds/${f}`).join(', ') : started.applyCrds ? 'none' : 'none (helm install installs webuis.webui.dev)'}
 ${started.summary}
 Press Ctrl-C to stop; the cluster state is thrown away.`);
 
