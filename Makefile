@@ -26,7 +26,7 @@ K8S_MINOR    := 37
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(NODE_DIR)/.installed:
 	@echo "system node is missing or older than $(NODE_MAJOR_MIN); installing Node $(NODE_VERSION) into .tools/node"
@@ -46,6 +46,19 @@ deps: node_modules/.installed ## Install the Node toolchain and the pinned npm d
 .PHONY: node-version
 node-version: $(NODE_STAMP)
 	@node --version
+
+# Per-file commands in the docs need Node >= 22; these run them with the project's Node whatever is on PATH.
+.PHONY: vitest
+vitest: deps ## Run vitest with the project's Node: make vitest ARGS='run --project unit path/x.test.ts'
+	vitest $(ARGS)
+
+.PHONY: webui
+webui: deps ## Run the WebUI's command line with the project's Node: make webui ARGS='serve --mode api'
+	node webui/bin/webui.ts $(ARGS)
+
+.PHONY: shell-env
+shell-env: $(NODE_STAMP) ## Print the PATH line that puts the project's Node and tools first: eval "$(make -s shell-env)"
+	@echo 'export PATH="$(PATH)"'
 
 # --- WebUI ---
 FRONTEND_SRC := $(shell find webui/src/frontend webui/scripts/build-frontend.ts -type f 2>/dev/null)
@@ -69,8 +82,8 @@ build: frontend crds ## Build what ships: the frontend bundle, the server and op
 
 # --- Operator ---
 .PHONY: run-operator
-run-operator: deps ## Run the operator against $$KUBECONFIG
-	node operator/bin/webui-operator.ts
+run-operator: deps ## Run the operator from source against the cluster in KUBECONFIG (ARGS=--help for its flags)
+	node operator/bin/webui-operator.ts $(ARGS)
 
 .PHONY: crds
 crds: deps ## Regenerate crds/ from the TypeScript API types, and the chart files derived from them
@@ -156,15 +169,15 @@ lint: deps ## Lint and format check (biome) and typecheck (tsc)
 	tsc -p tsconfig.json --noEmit
 
 .PHONY: test-unit
-test-unit: deps
+test-unit: deps ## Unit tests only (pure logic)
 	vitest run --project unit
 
 .PHONY: test-integration
-test-integration: deps frontend envtest-assets helm schemathesis
+test-integration: deps frontend envtest-assets helm schemathesis ## Integration tests only (control plane, Postgres, server processes, schemathesis)
 	vitest run --project integration
 
 .PHONY: test-browser
-test-browser: deps frontend
+test-browser: deps frontend ## Browser tests only (Chromium)
 	vitest run --project browser
 
 .PHONY: test-e2e
