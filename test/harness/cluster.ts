@@ -52,6 +52,8 @@ export interface ClusterOptions {
   root?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** kube-apiserver's port (default: a free one). */
+  apiPort?: number;
 }
 
 export interface Cluster {
@@ -186,6 +188,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       dir: join(root, 'control-plane'),
       network: { hostIp, podCidr: layout.podCidr, serviceCidr: layout.serviceCidr },
       ...(opts.timeoutMs ? { startTimeoutMs: opts.timeoutMs } : {}),
+      ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
     });
     log(`control plane up at ${cp.server}; starting the node (containerd, kubelet, kube-proxy)`);
     node = await startNode({

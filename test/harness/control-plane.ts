@@ -37,6 +37,8 @@ export interface ControlPlaneOptions {
   dir?: string;
   /** How long startup may take before it fails (default 120 s: the CPU is shared). */
   startTimeoutMs?: number;
+  /** kube-apiserver's port (default: a free one). */
+  apiPort?: number;
   /**
    * The control plane of a cluster with a real node: kube-apiserver listens on and advertises
    * `hostIp` (pods reach it through the `kubernetes` Service), authorizes with Node,RBAC and admits
@@ -358,7 +360,8 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
   // another plane would carry that plane's member URLs and objects.
   for (const stale of ['etcd', 'logs', 'audit.log'])
     rmSync(join(dir, stale), { recursive: true, force: true });
-  const [etcdPort = 0, peerPort = 0, apiPort = 0, schedulerPort = 0] = await freePorts(4);
+  const [etcdPort = 0, peerPort = 0, freeApiPort = 0, schedulerPort = 0] = await freePorts(4);
+  const apiPort = opts.apiPort ?? freeApiPort;
   const server = `https://${opts.network?.hostIp ?? '127.0.0.1'}:${apiPort}`;
   const etcdServer = `http://127.0.0.1:${etcdPort}`;
   const { layout, caPem, adminTls, ca } = writeState(dir, server, Boolean(opts.auditLog), opts.network);

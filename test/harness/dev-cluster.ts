@@ -10,6 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from './binaries.ts';
 import { type Cluster, startCluster } from './cluster.ts';
 import { applyCrdFile, type ControlPlane, startControlPlane } from './control-plane.ts';
+import { apiPortFrom } from './dev-cluster-env.ts';
 import { devImages } from './dev-images.ts';
 import { get } from './probe.ts';
 
@@ -17,6 +18,7 @@ const devDir = join(REPO_ROOT, '.dev');
 const stateDir = join(devDir, 'cluster');
 const kubeconfig = process.env.DEV_CLUSTER_KUBECONFIG ?? join(devDir, 'kubeconfig');
 const withNode = process.env.DEV_CLUSTER_NODE !== '0';
+
 const rel = (p: string) => relative(process.cwd(), p) || '.';
 
 /** keepLogs: after a failure the state dir stays for inspection (the next run clears it). */
@@ -54,7 +56,7 @@ interface Started {
   applyCrds: boolean;
 }
 
-async function startWithNode(): Promise<Started> {
+async function startWithNode(apiPort: number | undefined): Promise<Started> {
   console.log('dev-cluster: building the images (only those whose inputs changed) ...');
   const images = await devImages((line) => console.log(`dev-cluster: ${line}`));
   console.log(
@@ -62,6 +64,7 @@ async function startWithNode(): Promise<Started> {
   );
   const cluster: Cluster = await startCluster({
     images: images.map((i) => i.archive),
+    ...(apiPort !== undefined ? { apiPort } : {}),
     log: (line) => console.log(`dev-cluster: ${line}`),
   });
   return {
@@ -78,11 +81,15 @@ async function startWithNode(): Promise<Started> {
   };
 }
 
-async function startControlPlaneOnly(): Promise<Started> {
+async function startControlPlaneOnly(apiPort: number | undefined): Promise<Started> {
   console.log(
     'dev-cluster: starting etcd, kube-apiserver and kube-controller-manager (DEV_CLUSTER_NODE=0) ...',
   );
-  const cp = await startControlPlane({ controllerManager: true, dir: stateDir });
+  const cp = await startControlPlane({
+    controllerManager: true,
+    dir: stateDir,
+    ...(apiPort !== undefined ? { apiPort } : {}),
+  });
   return {
     cp,
     stop: () => cp.stop(),
@@ -94,9 +101,16 @@ async function startControlPlaneOnly(): Promise<Started> {
 }
 
 async function main(): Promise<void> {
+  let apiPort: number | undefined;
+  try {
+    apiPort = apiPortFrom(process.env.DEV_CLUSTER_API_PORT);
+  } catch (err) {
+    console.error(`dev-cluster: ${err instanceof Error ? err.message : err}`);
+    process.exit(2);
+  }
   let started: Started;
   try {
-    started = withNode ? await startWithNode() : await startControlPlaneOnly();
+    started = withNode ? await startWithNode(apiPort) : await startControlPlaneOnly(apiPort);
   } catch (err) {
     cleanUp(true);
     console.error(`dev-cluster: ${err instanceof Error ? err.message : err}`);
