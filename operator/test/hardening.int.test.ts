@@ -123,7 +123,8 @@ describe('what the operator renders for the backend', () => {
       const same = (x: V1Pod[], y: V1Pod[]) =>
         JSON.stringify(x.map((p) => p.metadata?.name).sort()) ===
         JSON.stringify(y.map((p) => p.metadata?.name).sort());
-      return { stable: same(before, after) && before.length >= 5, pods: after, ...chosen };
+      const present = ['backend', 'frontend'].every((c) => namesOf(after, 'one', c).length > 0);
+      return { stable: same(before, after) && present && before.length >= 5, pods: after, ...chosen };
     };
     const seen = await waitFor('pods of both WebUIs, not changing', async () => {
       const s = await selections();
