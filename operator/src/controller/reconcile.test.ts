@@ -105,7 +105,11 @@ function world(
       return webui;
     },
     setSpec(s: WebUISpecInput) {
-      webui = { ...webui, spec: defaultSpec(s), metadata: { ...webui.metadata, generation: 2 } };
+      webui = {
+        ...webui,
+        spec: defaultSpec(s),
+        metadata: { ...webui.metadata, generation: (webui.metadata.generation ?? 1) + 1 },
+      };
     },
   };
 }
@@ -157,6 +161,12 @@ describe('Reconciler', () => {
     expect(w.writes).toEqual(['apply Deployment/chat-backend', 'status']);
     expect(w.events).toContain('Normal ConfigChanged');
     expect(w.webui.status?.observedGeneration).toBe(2);
+    // Each further change is its own Event (they were folded into one for 10 minutes by their text).
+    for (const enableSignup of [true, false, true]) {
+      w.setSpec({ ...spec, auth: { enableSignup } });
+      await w.reconciler.reconcile('ns', 'chat');
+    }
+    expect(w.events.filter((e) => e === 'Normal ConfigChanged')).toHaveLength(4);
     expect(w.webui.status?.conditions?.find((c) => c.type === 'OllamaReachable')?.lastTransitionTime).toBe(
       ollamaSince,
     );

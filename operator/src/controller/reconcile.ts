@@ -389,7 +389,14 @@ export class Reconciler {
         `rolling ${name} with ${settings.resetConfigOnStart.env}=true and ${settings.configResetToken.env}=${token}`,
       );
     } else if (templateHash(desired) !== templateHash(live)) {
-      await this.event(w, 'Normal', 'ConfigChanged', `configuration changed: rolling out ${name}`);
+      // The generation and the new pod template's hash make each change its own Event: repeated
+      // Events are folded by their text (EventDeduplicator), and four changes are four rollouts.
+      await this.event(
+        w,
+        'Normal',
+        'ConfigChanged',
+        `configuration changed (generation ${w.metadata.generation ?? '?'}): rolling out ${name} with pod template ${(templateHash(desired) ?? '').slice(0, 12)}`,
+      );
     }
   }
 
