@@ -7,8 +7,8 @@
  * - Debian comes from `mmdebstrap --variant=minbase`, with the mirrors, suites and keyrings read at run
  *   time from this machine's apt configuration (enabled Debian `main` entries only), so no mirror URL
  *   is written into the repository. The image keeps them in /etc/apt/sources.list for its `apt-get`.
- * - Node is the npm registry's `node-linux-<arch>@<NODE_VERSION>` (the Makefile's NODE_VERSION, the
- *   single source of truth); npm is the `npm` package at the version that Node release bundles, read
+ * - Node is the npm registry's `node-linux-<arch>@<NODE_VERSION>` (NODE_VERSION in
+ *   scripts/bootstrap/node.sh, the single source of truth, which the Makefile reads too); npm is the `npm` package at the version that Node release bundles, read
  *   from that release's own CHANGELOG.md.
  * - The rootfs is imported into the engine's storage as `localhost/webui-node-base:<node>-<codename>`
  *   with a label holding the input stamp (Node version, apt sources, this script); a second run with
@@ -195,11 +195,12 @@ export function keyringsToCopy(mirrors: readonly DebianMirror[]): string[] {
 
 // --- Node and npm --------------------------------------------------------------------------------------
 
-export function nodeVersionFromMakefile(makefile: string): string {
-  const v = /^NODE_VERSION\s*:?=\s*(\S+)\s*$/m.exec(makefile)?.[1];
+/** NODE_VERSION from scripts/bootstrap/node.sh: the Node that make bootstraps is the Node of the images. */
+export function nodeVersionFromBootstrap(script: string): string {
+  const v = /^NODE_VERSION=(\S+)\s*$/m.exec(script)?.[1];
   if (!v || !/^\d+\.\d+\.\d+$/.test(v)) {
     throw new Error(
-      'Makefile NODE_VERSION must be set to a version like 24.21.0 (it picks the Node of the images)',
+      'scripts/bootstrap/node.sh: NODE_VERSION must be set to a version like 24.21.0 (it picks the Node of the images)',
     );
   }
   return v;
@@ -407,7 +408,9 @@ async function stageUsrLocal(
 export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<BaseImage> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const quiet = opts.quiet ?? false;
-  const nodeVersion = nodeVersionFromMakefile(readFileSync(join(REPO_ROOT, 'Makefile'), 'utf8'));
+  const nodeVersion = nodeVersionFromBootstrap(
+    readFileSync(join(REPO_ROOT, 'scripts', 'bootstrap', 'node.sh'), 'utf8'),
+  );
   const release = debianRelease(parseAptSources(readAptSourceFiles()));
   const ref = baseImageRef(nodeVersion, release.codename);
   const stamp = baseImageStamp({ nodeVersion, release, script: readFileSync(SCRIPT, 'utf8') });

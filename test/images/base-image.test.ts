@@ -14,7 +14,7 @@ import {
   keyringsToCopy,
   mmdebstrapArgs,
   nodePackageFor,
-  nodeVersionFromMakefile,
+  nodeVersionFromBootstrap,
   parseAptSources,
   sourcesLines,
 } from '../../scripts/base-image.ts';
@@ -228,12 +228,12 @@ describe('mmdebstrap', () => {
 });
 
 describe('Node, npm and the image', () => {
-  it('takes the Node version from the Makefile, and refuses a malformed one', () => {
-    const makefile = readFileSync(join(REPO_ROOT, 'Makefile'), 'utf8');
-    expect(nodeVersionFromMakefile(makefile)).toMatch(/^24\.\d+\.\d+$/);
-    expect(nodeVersionFromMakefile('X := 1\nNODE_VERSION   := 24.1.2\n')).toBe('24.1.2');
-    expect(() => nodeVersionFromMakefile('NODE_VERSION := latest\n')).toThrow(
-      /^Makefile NODE_VERSION must be/,
+  it('takes the Node version from the bootstrap script make uses, and refuses a malformed one', () => {
+    const script = readFileSync(join(REPO_ROOT, 'scripts', 'bootstrap', 'node.sh'), 'utf8');
+    expect(nodeVersionFromBootstrap(script)).toMatch(/^24\.\d+\.\d+$/);
+    expect(nodeVersionFromBootstrap('X=1\nNODE_VERSION=24.1.2\n')).toBe('24.1.2');
+    expect(() => nodeVersionFromBootstrap('NODE_VERSION=latest\n')).toThrow(
+      /^scripts\/bootstrap\/node.sh: NODE_VERSION must be/,
     );
   });
 
