@@ -68,6 +68,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   fieldSelector?: string;
   /** Accept header of the watch (the list function sets its own), e.g. CONTENT_TYPE.metadata. */
   watchAccept?: string;
+  /** Keeps only what the operator reads of each object (pods: their status), before it is cached. */
+  transform?: (obj: T) => T;
   watch: WatchFn;
   onChange(type: EventType, obj: T, old: T | undefined): void;
   hooks?: InformerHooks;
@@ -146,6 +148,12 @@ function slim<T extends KubernetesObject>(o: T): T {
 
 export class Informer<T extends KubernetesObject> {
   private readonly opts: InformerOptions<T>;
+
+  /** What the cache holds of an object: no managed fields, and only what `transform` keeps. */
+  private keep(o: T): T {
+    const slimmed = slim(o);
+    return this.opts.transform ? this.opts.transform(slimmed) : slimmed;
+  }
   private readonly store = new Map<string, T>();
   private readonly backoff: Backoff;
   /** Aborted by stop(): ends a backoff pause at once. */
@@ -260,7 +268,7 @@ export class Informer<T extends KubernetesObject> {
         ...(cont ? { continue: cont } : version),
       });
       for (const raw of page.items) {
-        const o = slim(raw);
+        const o = this.keep(raw);
         fresh.set(objectKey(o), o);
       }
       rv = page.resourceVersion;
@@ -324,7 +332,7 @@ export class Informer<T extends KubernetesObject> {
           if (rv) this.resourceVersion = rv;
           return;
         }
-        const slimmed = slim(o);
+        const slimmed = this.keep(o);
         const key = objectKey(slimmed);
         const prev = this.store.get(key);
         if (type === 'DELETED') {

@@ -17,6 +17,7 @@ export const RESOURCES = {
   Ingress: { prefix: '/apis/networking.k8s.io/v1', plural: 'ingresses' },
   PodDisruptionBudget: { prefix: '/apis/policy/v1', plural: 'poddisruptionbudgets' },
   NetworkPolicy: { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies' },
+  Pod: { prefix: '/api/v1', plural: 'pods' },
   Event: { prefix: '/api/v1', plural: 'events' },
   Lease: { prefix: '/apis/coordination.k8s.io/v1', plural: 'leases' },
 } as const satisfies Record<string, Resource>;
