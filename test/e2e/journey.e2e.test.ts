@@ -382,6 +382,24 @@ describe('a cluster admin on a real node', () => {
     kube.kubectl(['-n', NS, 'delete', 'webui/loop', 'webui/nowhere', '--wait=true']);
   });
 
+  it('says in Ready and Degraded which image a real kubelet cannot pull', async () => {
+    const image = 'localhost/webui:does-not-exist';
+    kube.kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: webui.dev/v1alpha1\nkind: WebUI\nmetadata: {name: nopull, namespace: ${NS}}\nspec:\n  image: ${image}\n  ollama: {baseUrl: "http://ollama.ollama.svc:11434"}\n  persistence: {retainOnDelete: false}\n`,
+    );
+    const ready = await waitFor('Ready to name the image', () => {
+      const r = condition(webui('nopull'), 'Ready');
+      return r?.reason === 'PodsBlocked' && r.message?.includes(image) ? r : undefined;
+    });
+    expect(ready.status).toBe('False');
+    expect(ready.message).toMatch(
+      /(backend|frontend) pods? .*cannot pull image localhost\/webui:does-not-exist: (ErrImagePull|ImagePullBackOff)/,
+    );
+    expect(condition(webui('nopull'), 'Degraded')).toMatchObject({ status: 'True', reason: 'PodsBlocked' });
+    kube.kubectl(['-n', NS, 'delete', 'webui/nopull', '--wait=true']);
+  });
+
   it('helm upgrade with a changed operator value rolls the operator and nothing else', async () => {
     const operatorBefore = replicaSets(kube, NS, RELEASE);
     const backend = replicaSets(kube, NS, 'chat-backend');

@@ -96,7 +96,9 @@ owned kinds; before its first apply a child missing from the cache is read (get)
 takes over a same-named object it did not create; children are server-side applied (patch, plus create
 for the first apply; a Deployment's switch to Recreate is a merge patch); the generated secret key and
 referenced Secrets are read (get); turning spec.ingress off deletes the Ingress (delete, with a uid
-precondition); status is a server-side apply patch on webuis/status; Events are created.
+precondition); status is a server-side apply patch on webuis/status; Events are created; the pods of
+the WebUIs' Deployments are watched (list, watch; never written) so status can say why they do not come
+up (image pulls, crash loops, scheduling).
 Secrets: the one Secret the operator makes (the generated session key) is created once and never
 written again (CREATE_ONLY_KINDS), so there is no patch, update or delete on Secrets: the operator cannot
 change any existing Secret. Reads cannot be narrowed further: RBAC has no label selectors, and the
@@ -131,6 +133,9 @@ without create on secrets or delete on ingresses.
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]

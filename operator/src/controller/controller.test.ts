@@ -67,7 +67,7 @@ async function startedController() {
     },
   });
   controller.start();
-  while (client.open.size < 8) await new Promise((r) => setTimeout(r, 5));
+  while (client.open.size < 10) await new Promise((r) => setTimeout(r, 5));
   while (!controller.workersRunning()) await new Promise((r) => setTimeout(r, 5));
   return { api, controller, open: client.open, stats };
 }
@@ -82,6 +82,7 @@ describe('WebUIController', () => {
     };
     expect([...open.keys()].sort()).toEqual([
       '/api/v1/namespaces/ns/persistentvolumeclaims',
+      '/api/v1/namespaces/ns/pods',
       '/api/v1/namespaces/ns/secrets',
       '/api/v1/namespaces/ns/secrets metadata app.kubernetes.io/managed-by!=webui-operator',
       '/api/v1/namespaces/ns/services',

@@ -4,7 +4,7 @@
  * reconciler, controller-runtime style: events only enqueue the owner's key;
  * workers reconcile keys one at a time each.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { apiFailure } from '../kube/errors.ts';
 import { EventDeduplicator } from '../kube/event-deduplicator.ts';
@@ -24,6 +24,7 @@ import { CachedQueue } from '../runtime/cached-queue.ts';
 import { CHILD_KINDS, type ChildKind } from './child-kinds.ts';
 import { type KubeApi, kubeApi } from './kube-api.ts';
 import { OllamaProber } from './ollama.ts';
+import { slimPod } from './pod-problems.ts';
 import { ReadYourWrites } from './read-your-writes.ts';
 import { type Logger, Reconciler } from './reconcile.ts';
 
@@ -56,6 +57,9 @@ const WATCHED: readonly (ChildKind | 'WebUI')[] = ['WebUI', ...CHILD_KINDS];
 /** Informer-map key of the metadata-only cache of Secrets the operator does not manage. */
 const REFERENCED_SECRETS = 'ReferencedSecret';
 
+/** Informer-map key of the cache of the WebUIs' pods, status only. */
+const POD_STATUS = 'PodStatus';
+
 export class WebUIController extends CachedQueue {
   private readonly opts: ControllerOptions;
   private readonly informers = new Map<string, Informer<KubernetesObject>[]>();
@@ -86,6 +90,10 @@ export class WebUIController extends CachedQueue {
       cache: {
         webui: (ns, name) => this.find('WebUI', ns, name) as WebUI | undefined,
         child: (kind, ns, name) => this.find(kind, ns, name),
+        pods: (ns, instance) =>
+          (this.informers.get(POD_STATUS) ?? [])
+            .flatMap((inf) => inf.list() as V1Pod[])
+            .filter((p) => p.metadata?.namespace === ns && p.metadata?.labels?.[LABEL_INSTANCE] === instance),
       },
       api,
       writes: this.writes,
@@ -106,6 +114,45 @@ export class WebUIController extends CachedQueue {
       REFERENCED_SECRETS,
       scopes.map((ns) => this.referencedSecretsInformer(ns)),
     );
+    this.informers.set(
+      POD_STATUS,
+      scopes.map((ns) => this.podInformer(ns)),
+    );
+  }
+
+  /**
+   * The pods of the WebUIs' Deployments (they carry the operator's label), read
+   * only, to say why a rollout does not progress (pod-problems.ts). Each pod is
+   * cut down to its identity and status before it is cached.
+   */
+  private podInformer(ns: string | undefined): Informer<KubernetesObject> {
+    return new Informer<KubernetesObject>({
+      resource: ns ? `pods/${ns}` : 'pods',
+      watchPath: collectionPath('Pod', ns),
+      labelSelector: MANAGED_SELECTOR,
+      watch: this.opts.client.watch,
+      list: async (query) =>
+        listPage(
+          await this.opts.client.get<ListResult>(collectionPath('Pod', ns), {
+            ...query,
+            labelSelector: MANAGED_SELECTOR,
+          }),
+        ),
+      transform: (pod) => slimPod(pod as V1Pod),
+      onChange: (_type, pod, old) => {
+        // Pods change often (every probe result); only a change of what podProblems reads matters.
+        if (
+          old &&
+          JSON.stringify((old as V1Pod).status ?? {}) === JSON.stringify((pod as V1Pod).status ?? {})
+        )
+          return;
+        const owner = pod.metadata?.labels?.[LABEL_INSTANCE];
+        if (owner && pod.metadata?.labels?.[LABEL_NAME] === 'webui') {
+          this.queue.add(`${pod.metadata?.namespace}/${owner}`);
+        }
+      },
+      hooks: this.watchHooks(false),
+    });
   }
 
   /**

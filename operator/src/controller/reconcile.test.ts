@@ -81,6 +81,7 @@ function world(
     cache: {
       webui: () => webui,
       child: (kind: ChildKind, _ns, name) => children.get(`${kind}/${name}`),
+      pods: () => [],
     },
     api,
     writes: new ReadYourWrites(),

@@ -9,7 +9,13 @@
  * reported as Degraded, then nothing until the WebUI is edited); everything
  * else is passing (ReconcileError: retried with backoff).
  */
-import type { KubernetesObject, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1Secret,
+} from '@kubernetes/client-node';
 import { settings } from '#contract';
 import {
   CONDITION_TYPES,
@@ -38,6 +44,7 @@ import { referencedSecrets, type SecretRef } from '../render/secret-refs.ts';
 import { type ChildKind, CREATE_ONLY_KINDS } from './child-kinds.ts';
 import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
+import { podProblems } from './pod-problems.ts';
 import type { ReadYourWrites } from './read-your-writes.ts';
 import { computeStatus, condition, statusDiffers } from './status.ts';
 
@@ -45,6 +52,8 @@ import { computeStatus, condition, statusDiffers } from './status.ts';
 export interface ReconcileCache {
   webui(namespace: string, name: string): WebUI | undefined;
   child(kind: ChildKind, namespace: string, name: string): KubernetesObject | undefined;
+  /** The pods of this WebUI's Deployments (status only; read, never written). */
+  pods(namespace: string, instance: string): V1Pod[];
 }
 
 export interface Logger {
@@ -303,6 +312,10 @@ export class Reconciler {
       (o) => o.kind === 'Deployment' && o.metadata?.name === names.backend(w),
     );
     const ollama = await this.deps.prober.probe(ollamaUrls(w));
+    const claim = cache.child('PersistentVolumeClaim', namespace, names.data(w)) as
+      | V1PersistentVolumeClaim
+      | undefined;
+    const blocked = podProblems(cache.pods(namespace, name), claim ? [claim] : []);
     // While the cache has not shown our last status write, that write is the previous status.
     const rv = cached.metadata.resourceVersion ?? '';
     const prevStatus = writes.statusSince(namespace, name, rv) ?? w.status;
@@ -314,6 +327,7 @@ export class Reconciler {
       configHash: templateHash(desiredBackend) ?? '',
       ollama,
       errors,
+      podProblems: blocked,
       now: this.now(),
     });
 

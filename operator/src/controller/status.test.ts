@@ -94,6 +94,19 @@ describe('computeStatus', () => {
     expect(cond(broken, 'Ready')?.status).toBe('False');
   });
 
+  it('says why pods do not come up, in Ready and Degraded, while the rollout is not complete', () => {
+    const problem = 'backend pod cannot pull image localhost/webui:missing: ImagePullBackOff';
+    const s = computeStatus(input({ backend: deploy({ ready: 0 }), podProblems: [problem] }));
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'PodsBlocked' });
+    expect(cond(s, 'Ready')?.message).toBe(`backend 0/1 ready, frontend 1/1 ready: ${problem}`);
+    expect(cond(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'PodsBlocked', message: problem });
+    expect(cond(s, 'Progressing')).toMatchObject({ status: 'True', reason: 'RollingOut' });
+    // A complete rollout is Ready whatever an old pod on its way out says.
+    const done = computeStatus(input({ podProblems: [problem] }));
+    expect(cond(done, 'Ready')?.status).toBe('True');
+    expect(cond(done, 'Degraded')?.status).toBe('False');
+  });
+
   it('reports a stuck rollout (ProgressDeadlineExceeded) as Degraded and no longer Progressing', () => {
     const stuck = deploy({ ready: 0 });
     stuck.status = {

@@ -51,6 +51,8 @@ export interface StatusInput {
   ollama: ProbeResult[];
   /** Problems met while applying children or reading referenced Secrets. */
   errors: string[];
+  /** Why pods do not come up (pod-problems.ts): image pulls, crash loops, scheduling, claims. */
+  podProblems?: readonly string[];
   now: Date;
 }
 
@@ -125,10 +127,12 @@ export function computeStatus(input: StatusInput): WebUIStatus {
   const failed = [b.failed && `backend: ${b.failed}`, f.failed && `frontend: ${f.failed}`].filter(
     Boolean,
   ) as string[];
-  const problems = [...input.errors, ...failed];
+  const complete = b.exists && f.exists && b.complete && f.complete;
+  // Once every pod runs the current template, a passing problem of an old pod is no news.
+  const blocked = complete ? [] : [...(input.podProblems ?? [])];
+  const problems = [...input.errors, ...failed, ...blocked];
 
   const conds: CondSpec[] = [];
-  const complete = b.exists && f.exists && b.complete && f.complete;
   if (complete && input.errors.length === 0) {
     conds.push({ type: 'Ready', status: 'True', reason: 'Available', message: pods });
   } else if (input.errors.length > 0) {
@@ -137,6 +141,13 @@ export function computeStatus(input: StatusInput): WebUIStatus {
       status: 'False',
       reason: 'ReconcileFailed',
       message: input.errors.join('; '),
+    });
+  } else if (blocked.length > 0) {
+    conds.push({
+      type: 'Ready',
+      status: 'False',
+      reason: 'PodsBlocked',
+      message: `${pods}: ${blocked.join('; ')}`,
     });
   } else {
     conds.push({
@@ -151,7 +162,7 @@ export function computeStatus(input: StatusInput): WebUIStatus {
       type: 'Progressing',
       status: 'False',
       reason: failed.length > 0 ? 'RolloutStuck' : 'RolloutComplete',
-      message: failed.length > 0 ? failed.join('; ') : pods,
+      message: failed.length > 0 ? [...failed, ...blocked].join('; ') : pods,
     });
   } else {
     conds.push({ type: 'Progressing', status: 'True', reason: 'RollingOut', message: pods });
@@ -161,7 +172,8 @@ export function computeStatus(input: StatusInput): WebUIStatus {
       ? {
           type: 'Degraded',
           status: 'True',
-          reason: input.errors.length > 0 ? 'ReconcileFailed' : 'RolloutStuck',
+          reason:
+            input.errors.length > 0 ? 'ReconcileFailed' : failed.length > 0 ? 'RolloutStuck' : 'PodsBlocked',
           message: problems.join('; '),
         }
       : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems' },
