@@ -7,34 +7,25 @@
  * The dev node's CNI (bridge) does not enforce NetworkPolicy, so the policy's effect is proven here
  * by its selectors against the pods the Deployment controller created, not by traffic.
  */
-import { join } from 'node:path';
 import { ApiException, NetworkingV1Api, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_OPTIONS_ENV } from '#contract';
-import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import type { WebUISpecInput } from '../src/api/v1alpha1/webui.ts';
-import type { WebUIController } from '../src/controller/controller.ts';
-import { type Clients, clients, createWebUI, deployment, startController, waitFor } from './support.ts';
+import { type Clients, controllerWorld, createWebUI, deployment, waitFor } from './support.ts';
 
 const NS = 'hardening';
-const ROOT = join(import.meta.dirname, '..', '..');
 const OLLAMA = 'http://ollama.ollama.svc:11434';
 
-let cp: ControlPlane;
+let world: Awaited<ReturnType<typeof controllerWorld>>;
 let c: Clients;
-let controller: WebUIController;
 
 beforeAll(async () => {
-  cp = await startControlPlane({ controllerManager: true });
-  await applyCrdFile(cp, join(ROOT, 'crds', 'webui.dev_webuis.yaml'));
-  c = clients(cp.kubeConfig);
-  await c.core.createNamespace({ body: { metadata: { name: NS } } });
-  controller = await startController(cp.kubeconfigPath, { namespaces: [NS], hosts: {} });
+  world = await controllerWorld(NS);
+  c = world.c;
 }, 180_000);
 
 afterAll(async () => {
-  await controller?.stop();
-  await cp?.stop();
+  await world?.stop();
 });
 
 /** The API server's refusal message for a WebUI with this spec ('' when it is accepted). */
@@ -82,7 +73,7 @@ describe('what the operator renders for the backend', () => {
     // Two WebUIs in one namespace: the policy of one must not select, or admit, the other's pods.
     await createWebUI(c, NS, 'one', { ollama: { baseUrl: OLLAMA } });
     await createWebUI(c, NS, 'two', { ollama: { baseUrl: OLLAMA }, frontend: { replicas: 2 } });
-    const net = cp.kubeConfig.makeApiClient(NetworkingV1Api);
+    const net = world.cp.kubeConfig.makeApiClient(NetworkingV1Api);
     const policy = await waitFor('the NetworkPolicy one-backend', async () =>
       net.readNamespacedNetworkPolicy({ name: 'one-backend', namespace: NS }).catch(() => undefined),
     );

@@ -4,30 +4,21 @@
  * kubelet would (there is none on a control plane alone); the real node's e2e suite shows it with
  * a kubelet that really cannot pull an image.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
-import type { WebUIController } from '../src/controller/controller.ts';
-import { type Clients, clients, createWebUI, getWebUI, MERGE, startController, waitFor } from './support.ts';
+import { type Clients, controllerWorld, createWebUI, getWebUI, MERGE, waitFor } from './support.ts';
 
 const NS = 'pod-status';
-const ROOT = join(import.meta.dirname, '..', '..');
 
-let cp: ControlPlane;
+let world: Awaited<ReturnType<typeof controllerWorld>>;
 let c: Clients;
-let controller: WebUIController;
 
 beforeAll(async () => {
-  cp = await startControlPlane({ controllerManager: true });
-  await applyCrdFile(cp, join(ROOT, 'crds', 'webui.dev_webuis.yaml'));
-  c = clients(cp.kubeConfig);
-  await c.core.createNamespace({ body: { metadata: { name: NS } } });
-  controller = await startController(cp.kubeconfigPath, { namespaces: [NS], hosts: {} });
+  world = await controllerWorld(NS);
+  c = world.c;
 }, 180_000);
 
 afterAll(async () => {
-  await controller?.stop();
-  await cp?.stop();
+  await world?.stop();
 });
 
 const cond = async (type: string) =>

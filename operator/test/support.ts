@@ -1,4 +1,6 @@
 /** Helpers shared by the operator's integration tests (real control plane, in-process controller). */
+
+import { join } from 'node:path';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -8,6 +10,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import {
   API_VERSION,
   GROUP,
@@ -160,4 +163,35 @@ export async function startController(
   });
   controller.start();
   return controller;
+}
+
+/**
+ * A control plane with the controller manager (so Deployments get pods), the CRD, one namespace
+ * and the controller watching it: the world of the tests that need pods but no kubelet.
+ */
+export async function controllerWorld(namespace: string): Promise<{
+  cp: ControlPlane;
+  c: Clients;
+  controller: WebUIController;
+  stop(): Promise<void>;
+}> {
+  const cp = await startControlPlane({ controllerManager: true });
+  try {
+    await applyCrdFile(cp, join(import.meta.dirname, '..', '..', 'crds', 'webui.dev_webuis.yaml'));
+    const c = clients(cp.kubeConfig);
+    await c.core.createNamespace({ body: { metadata: { name: namespace } } });
+    const controller = await startController(cp.kubeconfigPath, { namespaces: [namespace], hosts: {} });
+    return {
+      cp,
+      c,
+      controller,
+      stop: async () => {
+        await controller.stop();
+        await cp.stop();
+      },
+    };
+  } catch (e) {
+    await cp.stop();
+    throw e;
+  }
 }
