@@ -256,6 +256,24 @@ describe('Reconciler', () => {
     expect(w.events).toContain('Warning Degraded');
   });
 
+  it('reports a user-provided secret key too short for the server, instead of a crash loop', async () => {
+    const short = {
+      metadata: { name: 'mine' },
+      data: { 'secret-key': Buffer.from('hunter2').toString('base64') },
+    };
+    const w = world({ ...spec, auth: { secretKeyRef: { name: 'mine' } } }, { apiSecrets: [short] });
+    await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow(
+      'Secret mine key "secret-key" (spec.auth.secretKeyRef) is 7 bytes; WEBUI_SECRET_KEY needs at least 32',
+    );
+    const cond = w.webui.status?.conditions?.find((c) => c.type === 'Degraded');
+    expect(cond).toMatchObject({ status: 'True', reason: 'ReconcileFailed' });
+    expect(cond?.message).not.toContain('hunter2');
+    const long = { ...short, data: { 'secret-key': Buffer.from('k'.repeat(32)).toString('base64') } };
+    const ok = world({ ...spec, auth: { secretKeyRef: { name: 'mine' } } }, { apiSecrets: [long] });
+    await ok.reconciler.reconcile('ns', 'chat');
+    expect(ok.webui.status?.conditions?.find((c) => c.type === 'Degraded')?.status).toBe('False');
+  });
+
   it('reads a user-provided secret key and reports a missing one', async () => {
     const w = world({ ...spec, auth: { secretKeyRef: { name: 'mine' } } });
     await expect(w.reconciler.reconcile('ns', 'chat')).rejects.toThrow('Secret mine not found');

@@ -16,7 +16,7 @@ import type {
   V1Pod,
   V1Secret,
 } from '@kubernetes/client-node';
-import { settings } from '#contract';
+import { MIN_SECRET_KEY_BYTES, settings } from '#contract';
 import {
   CONDITION_TYPES,
   type ConditionType,
@@ -40,7 +40,7 @@ import {
 } from '../render/meta.ts';
 import { publicUrl } from '../render/network.ts';
 import { generateSecretKey, managesSecretKey, SECRET_KEY_KEY } from '../render/secret-key.ts';
-import { referencedSecrets, type SecretRef } from '../render/secret-refs.ts';
+import { referencedSecrets, SECRET_KEY_FIELD, type SecretRef } from '../render/secret-refs.ts';
 import { type ChildKind, CREATE_ONLY_KINDS } from './child-kinds.ts';
 import type { EventType, KubeApi } from './kube-api.ts';
 import type { OllamaProber } from './ollama.ts';
@@ -174,6 +174,13 @@ export class Reconciler {
       return;
     }
     digests[`${ref.name}/${ref.key}`] = sha256Hex(v);
+    const bytes = Buffer.from(v, 'base64').byteLength;
+    if (ref.field === SECRET_KEY_FIELD && bytes < MIN_SECRET_KEY_BYTES) {
+      // The backend would refuse it at startup and crash-loop; say so where the admin looks.
+      errors.push(
+        `Secret ${ref.name} key "${ref.key}" (${ref.field}) is ${bytes} bytes; ${settings.webuiSecretKey.env} needs at least ${MIN_SECRET_KEY_BYTES}: set it to the output of \`openssl rand -base64 32\``,
+      );
+    }
   }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {

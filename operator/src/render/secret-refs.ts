@@ -13,9 +13,12 @@ export interface SecretRef {
   field: string;
 }
 
+/** The field of a user's session key: its value must be long enough (MIN_SECRET_KEY_BYTES). */
+export const SECRET_KEY_FIELD = 'spec.auth.secretKeyRef';
+
 export function referencedSecrets(w: WebUI): SecretRef[] {
   const refs: SecretRef[] = [];
-  if (!managesSecretKey(w)) refs.push({ ...secretKeyRef(w), field: 'spec.auth.secretKeyRef' });
+  if (!managesSecretKey(w)) refs.push({ ...secretKeyRef(w), field: SECRET_KEY_FIELD });
   const db = w.spec.database?.urlSecretRef;
   if (db) refs.push({ name: db.name, key: db.key, field: 'spec.database.urlSecretRef' });
   return refs;

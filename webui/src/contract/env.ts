@@ -119,6 +119,14 @@ function oneOf<T extends string>(values: readonly T[]): Codec<T> {
   };
 }
 
+/**
+ * The shortest WEBUI_SECRET_KEY the server starts with. HS256 keys shorter than
+ * the hash (32 bytes) are weaker than the signature and open to offline
+ * guessing from any one token. The operator checks a key a WebUI references
+ * against it too, so a short one is reported instead of crash-looping.
+ */
+export const MIN_SECRET_KEY_BYTES = 32;
+
 /** Open WebUI's duration grammar, also the pattern /openapi.json gives for JWT_EXPIRES_IN. */
 export const DURATION_PATTERN = /^(-1|0|([0-9]+(\.[0-9]+)?(ms|s|m|h|d|w))+)$/;
 

@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EnvError } from '../../contract/env.ts';
+import { EnvError, MIN_SECRET_KEY_BYTES } from '../../contract/env.ts';
 
 export const SECRET_KEY_FILE = '.webui_secret_key';
 
-/**
- * HS256 keys shorter than the hash (32 bytes) are weaker than the signature
- * and open to offline guessing from any one token. The operator generates 32
- * random bytes (base64url, 43 characters); a generated DATA_DIR key is 48.
- */
-export const MIN_SECRET_KEY_BYTES = 32;
+// The operator generates 32 random bytes (base64url, 43 characters); a generated DATA_DIR key is 48.
+export { MIN_SECRET_KEY_BYTES };
 
 const tooShort = (key: string) => Buffer.byteLength(key, 'utf8') < MIN_SECRET_KEY_BYTES;
 
