@@ -84,8 +84,13 @@ describe('headers through /ollama', () => {
       }
       expect(res.headers.get('content-type')?.split(';')[0]).toBe(type);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control'), path).toBe('no-store');
       await res.text();
     }
+    // The proxy's own answers too (the merged model list).
+    const tags = await fetch(`${app.url}/ollama/api/tags`, { headers: { [ROLE_HEADER]: 'user' } });
+    expect(tags.status).toBe(200);
+    expect(tags.headers.get('cache-control')).toBe('no-store');
   });
 
   it('keeps the upstream status, drops hop-by-hop headers both ways', async () => {

@@ -109,6 +109,8 @@ export function relayHeaders(upstream: IncomingHttpHeaders, opts: RelayOptions):
   const headers: Record<string, string> = {
     'content-type': opts.streaming ? STREAM_TYPES[opts.errorFormat] : JSON_TYPE,
     'x-content-type-options': 'nosniff',
+    // A chat answer or a model list belongs to one user: no shared cache may keep it.
+    'cache-control': 'no-store',
   };
   const length = upstream['content-length'];
   if (!opts.streaming && length !== undefined && /^\d+$/.test(length)) headers['content-length'] = length;

@@ -66,13 +66,12 @@ export function createOllamaRouter(deps: {
 
   const router = new Router<AppState>({ prefix: OLLAMA_PREFIX });
   // Ollama answers a bad body with 400, and its bodies are larger than the API's (base64 images):
-  // OLLAMA_PROXY_MAX_BODY_MIB, read per request. No Cache-Control is added to relayed answers.
+  // OLLAMA_PROXY_MAX_BODY_MIB, read per request. Answers are `no-store`, relayed ones too (relay.ts).
   const route = routeBinder(router, deps.registry, {
     prefix: OLLAMA_PREFIX,
     tag: 'ollama',
     readBody: (ctx, limit) => readProxyBody(ctx, limit ?? config.get('ollamaProxyMaxBodyMib') * MiB),
     invalidStatus: 400,
-    noStore: false,
   });
   for (const r of OLLAMA_ROUTES) {
     // The table pairs each id with its schema; TypeScript cannot follow that pairing through a loop.
