@@ -252,6 +252,11 @@ describe('the WebUI seed', () => {
       (await seedEvents('seed-e')).find((e) => e.reason === 'SeedInvalid'),
     );
     expect(bad.message).toMatch(/^seed ops\/seed-e key webui\.json: data\["webui\.json"\] is not JSON/);
+    // No retry can fix it: one attempt, then nothing until the seed changes (backoff would try 3 times in 3 s).
+    await new Promise((r) => setTimeout(r, 3_000));
+    const attempts = warnings.filter((w) => w.includes('seed-e') && w.includes('WebUI seed not applied'));
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toContain('waiting for the seed to change');
     await putSeed('seed-e', manifest('echo', { ollama: { baseUrl: 'http://ollama:11434' } }, {}));
     await waitFor('the WebUI', () => readWebUI('echo'));
     await putSeed('seed-e', { ...manifest('echo', {}), metadata: { name: 'echo', namespace: 'elsewhere' } });

@@ -7,7 +7,8 @@
  * WebUI is read first and nothing is written when it already holds what the seed asks for. It is
  * checked again every resync, so a deleted or edited WebUI comes back as the seed says. A seed that
  * does not parse, or that the API server refuses, gets a Warning Event on the ConfigMap and a log
- * line, and is retried with backoff (0.5 s doubling to 5 min).
+ * line. A refused one is retried with backoff (0.5 s doubling to 5 min: a CRD upgrade may accept
+ * it); one that does not parse waits for the seed to change, as no retry can fix it.
  *
  * Runs next to the WebUI controller under the same lifecycle (runtime/cached-queue.ts): every replica
  * keeps the watch warm, only the leader writes.
@@ -18,7 +19,7 @@ import type { Logger } from '../controller/reconcile.ts';
 import { apiFailure, isNotFound } from '../kube/errors.ts';
 import { type EventType, recordEvent } from '../kube/events.ts';
 import { Informer, type ListResult, listPage } from '../kube/informer.ts';
-import type { HandlerResult } from '../kube/queue.ts';
+import { type HandlerResult, PermanentError } from '../kube/queue.ts';
 import { collectionPath, objectPath } from '../kube/resources.ts';
 import { CONTENT_TYPE, type KubeTransport } from '../kube/rest.ts';
 import { CachedQueue } from '../runtime/cached-queue.ts';
@@ -67,7 +68,9 @@ export class SeedApplier extends CachedQueue {
         onError: (_key, err) =>
           opts.log.warn(
             { seed: key, err: err instanceof Error ? err.message : String(err) },
-            'WebUI seed not applied; retrying with backoff',
+            err instanceof PermanentError
+              ? 'WebUI seed not applied; waiting for the seed to change'
+              : 'WebUI seed not applied; retrying with backoff',
           ),
       },
     });
@@ -112,7 +115,8 @@ export class SeedApplier extends CachedQueue {
       const failure =
         e instanceof SeedFailure ? e : new SeedFailure('SeedApplyFailed', apiFailure(e).message, false);
       if (failure.warn) await this.warn(seed, failure.reason, failure.message);
-      throw failure;
+      // A seed that does not parse stays so until someone edits it; its watch event brings the next pass.
+      throw failure.reason === 'SeedInvalid' ? new PermanentError(failure.message) : failure;
     }
   }
 
