@@ -3,7 +3,7 @@
  * `webui serve [--mode all|api|frontend]`: the WebUI server.
  * Bad settings stop startup with ONE line naming the variable (exit 2).
  */
-import { EnvError, readEnv, SERVE_MODES, type ServeMode } from '../src/contract/env.ts';
+import { EnvError, readEnv, SERVE_MODES, type ServeMode, settings } from '../src/contract/env.ts';
 
 const USAGE = 'usage: webui serve [--mode all|api|frontend]';
 
@@ -72,7 +72,10 @@ try {
 running.startup.catch((e: unknown) => {
   const message = e instanceof Error ? e.message : String(e);
   logger.fatal({ err: e }, 'database startup failed');
-  fail(`database: ${message.split('\n')[0]} (check DATABASE_URL / DATA_DIR)`, 1);
+  fail(
+    `database: ${message.split('\n')[0]} (check ${settings.databaseUrl.env} / ${settings.dataDir.env})`,
+    1,
+  );
 });
 
 let stopping = false;

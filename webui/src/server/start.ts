@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { ConfigStore } from '../config/store.ts';
-import { explicitlySet, type ResolvedEnv, type ServeMode } from '../contract/env.ts';
+import { explicitlySet, type ResolvedEnv, type ServeMode, settings } from '../contract/env.ts';
 import type { Database } from '../db/orm.ts';
 import { type AppParts, type BuiltApp, createApp } from './app.ts';
 import { appPath } from './app-root.ts';
@@ -159,14 +159,16 @@ export async function startServer(
       db = opened;
       if (outcome === 'reset' && env.configResetToken === undefined) {
         logger.warn(
-          'RESET_CONFIG_ON_START=true deleted every saved setting; it does so on EVERY start. Remove the variable, or set CONFIG_RESET_TOKEN to make it one-shot',
+          `${settings.resetConfigOnStart.env}=true deleted every saved setting; it does so on EVERY start. Remove the variable, or set ${settings.configResetToken.env} to make it one-shot`,
         );
       } else if (outcome === 'reset') {
         logger.info(
-          'RESET_CONFIG_ON_START: saved settings deleted (token applied; later starts will not reset again)',
+          `${settings.resetConfigOnStart.env}: saved settings deleted (token applied; later starts will not reset again)`,
         );
       } else if (outcome === 'already-applied') {
-        logger.info('RESET_CONFIG_ON_START: this CONFIG_RESET_TOKEN was applied before; nothing reset');
+        logger.info(
+          `${settings.resetConfigOnStart.env}: this ${settings.configResetToken.env} was applied before; nothing reset`,
+        );
       }
       await config.load();
       logger.info(
@@ -205,7 +207,7 @@ function secretKeyOrExplain(env: ResolvedEnv): ReturnType<typeof loadOrCreateSec
     // Without a code it is not the file system: a key that is too short, already one line.
     if (err.code === undefined) throw e;
     throw new Error(
-      `DATA_DIR: cannot keep the generated secret key in ${env.dataDir} (${err.code ?? err.message}); make the directory writable or set WEBUI_SECRET_KEY`,
+      `${settings.dataDir.env}: cannot keep the generated secret key in ${env.dataDir} (${err.code ?? err.message}); make the directory writable or set ${settings.webuiSecretKey.env}`,
     );
   }
 }
@@ -239,7 +241,8 @@ export async function loadAppParts(
   logger: Logger,
 ): Promise<AppParts> {
   if (mode === 'frontend') {
-    if (env.backendUrl === undefined) throw new Error('BACKEND_URL is required with --mode frontend');
+    if (env.backendUrl === undefined)
+      throw new Error(`${settings.backendUrl.env} is required with --mode frontend`);
     const { forwardTo } = await import('./forward/forward.ts');
     return { forward: forwardTo(env.backendUrl, logger, env.basePath, env.forwardedAllowIps) };
   }

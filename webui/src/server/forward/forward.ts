@@ -136,7 +136,9 @@ export function forwardTo(
           }
           const cause = describeSocketError(err);
           log.warn({ path: ctx.path, cause }, 'backend unreachable');
-          reject(badGateway(`Backend unreachable at ${base.origin}: ${cause} (check BACKEND_URL)`));
+          reject(
+            badGateway(`Backend unreachable at ${base.origin}: ${cause} (check ${settings.backendUrl.env})`),
+          );
         });
 
         if (bodiless) up.end();

@@ -1,5 +1,6 @@
 import cors from '@koa/cors';
 import type { Middleware } from 'koa';
+import { settings } from '../../contract/env.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -12,7 +13,7 @@ export function corsFor(origins: readonly string[], logger: Logger): Middleware 
   if (origins.length === 0) return undefined;
   if (origins.includes('*')) {
     logger.warn(
-      'CORS_ALLOW_ORIGIN=* lets any website call this API (without cookies); list the origins you need instead',
+      `${settings.corsAllowOrigin.env}=* lets any website call this API (without cookies); list the origins you need instead`,
     );
     return cors({ origin: '*', credentials: false });
   }
