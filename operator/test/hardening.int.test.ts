@@ -8,30 +8,20 @@
  * by its selectors against the pods the Deployment controller created, not by traffic.
  */
 import { ApiException, NetworkingV1Api, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NODE_OPTIONS_ENV } from '#contract';
 import type { WebUISpecInput } from '../src/api/v1alpha1/webui.ts';
-import { type Clients, controllerWorld, createWebUI, deployment, waitFor } from './support.ts';
+import { createWebUI, deployment, useControllerWorld, waitFor } from './support.ts';
 
 const NS = 'hardening';
 const OLLAMA = 'http://ollama.ollama.svc:11434';
 
-let world: Awaited<ReturnType<typeof controllerWorld>>;
-let c: Clients;
-
-beforeAll(async () => {
-  world = await controllerWorld(NS);
-  c = world.c;
-}, 180_000);
-
-afterAll(async () => {
-  await world?.stop();
-});
+const world = useControllerWorld(NS);
 
 /** The API server's refusal message for a WebUI with this spec ('' when it is accepted). */
 async function refusal(name: string, spec: WebUISpecInput): Promise<string> {
   try {
-    await createWebUI(c, NS, name, spec);
+    await createWebUI(world.c, NS, name, spec);
     return '';
   } catch (e) {
     return e instanceof ApiException ? String(e.body) : String(e);
@@ -71,8 +61,8 @@ describe('CRD validation', () => {
 describe('what the operator renders for the backend', () => {
   it('a NetworkPolicy that admits exactly the frontend pods to exactly the backend pods', async () => {
     // Two WebUIs in one namespace: the policy of one must not select, or admit, the other's pods.
-    await createWebUI(c, NS, 'one', { ollama: { baseUrl: OLLAMA } });
-    await createWebUI(c, NS, 'two', { ollama: { baseUrl: OLLAMA }, frontend: { replicas: 2 } });
+    await createWebUI(world.c, NS, 'one', { ollama: { baseUrl: OLLAMA } });
+    await createWebUI(world.c, NS, 'two', { ollama: { baseUrl: OLLAMA }, frontend: { replicas: 2 } });
     const net = world.cp.kubeConfig.makeApiClient(NetworkingV1Api);
     const policy = await waitFor('the NetworkPolicy one-backend', async () =>
       net.readNamespacedNetworkPolicy({ name: 'one-backend', namespace: NS }).catch(() => undefined),
@@ -82,7 +72,7 @@ describe('what the operator renders for the backend', () => {
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
       expect(selector).not.toBe('');
-      const pods = await c.core.listNamespacedPod({ namespace: NS, labelSelector: selector });
+      const pods = await world.c.core.listNamespacedPod({ namespace: NS, labelSelector: selector });
       return pods.items.map((p) => p.metadata?.name ?? '').sort();
     };
     // The Deployment controller makes the pods (no kubelet runs them), and may still be replacing
@@ -105,12 +95,12 @@ describe('what the operator renders for the backend', () => {
     expect(rule?._from?.[0]?.namespaceSelector).toBeUndefined();
     expect(rule?._from?.[0]?.ipBlock).toBeUndefined();
     const selections = async () => {
-      const before = (await c.core.listNamespacedPod({ namespace: NS })).items;
+      const before = (await world.c.core.listNamespacedPod({ namespace: NS })).items;
       const chosen = {
         backends: await podsMatching(spec?.podSelector?.matchLabels),
         frontends: await podsMatching(rule?._from?.[0]?.podSelector?.matchLabels),
       };
-      const after = (await c.core.listNamespacedPod({ namespace: NS })).items;
+      const after = (await world.c.core.listNamespacedPod({ namespace: NS })).items;
       const same = (x: V1Pod[], y: V1Pod[]) =>
         JSON.stringify(x.map((p) => p.metadata?.name).sort()) ===
         JSON.stringify(y.map((p) => p.metadata?.name).sort());
@@ -126,7 +116,7 @@ describe('what the operator renders for the backend', () => {
     expect(seen.backends.length).toBeGreaterThan(0);
     expect(seen.frontends.length).toBeGreaterThan(0);
     // The port is the backend container's named port.
-    const backend = await deployment(c, NS, 'one-backend');
+    const backend = await deployment(world.c, NS, 'one-backend');
     const port = backend?.spec?.template.spec?.containers[0]?.ports?.find(
       (p) => p.name === rule?.ports?.[0]?.port,
     );
@@ -135,12 +125,12 @@ describe('what the operator renders for the backend', () => {
   });
 
   it('memory limits and a matching heap cap, as the API server stores them', async () => {
-    await createWebUI(c, NS, 'mem', {
+    await createWebUI(world.c, NS, 'mem', {
       ollama: { baseUrl: OLLAMA },
       frontend: { resources: { limits: { memory: '0.5Gi' } } },
     });
-    const backend = await waitFor('mem-backend', () => deployment(c, NS, 'mem-backend'));
-    const frontend = await waitFor('mem-frontend', () => deployment(c, NS, 'mem-frontend'));
+    const backend = await waitFor('mem-backend', () => deployment(world.c, NS, 'mem-backend'));
+    const frontend = await waitFor('mem-frontend', () => deployment(world.c, NS, 'mem-frontend'));
     const b = backend.spec?.template.spec?.containers[0];
     const f = frontend.spec?.template.spec?.containers[0];
     expect(b?.resources?.limits?.memory).toBe('512Mi');

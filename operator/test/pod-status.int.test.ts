@@ -4,30 +4,20 @@
  * kubelet would (there is none on a control plane alone); the real node's e2e suite shows it with
  * a kubelet that really cannot pull an image.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Clients, controllerWorld, createWebUI, getWebUI, MERGE, waitFor } from './support.ts';
+import { expect, it } from 'vitest';
+import { createWebUI, getWebUI, MERGE, useControllerWorld, waitFor } from './support.ts';
 
 const NS = 'pod-status';
 
-let world: Awaited<ReturnType<typeof controllerWorld>>;
-let c: Clients;
-
-beforeAll(async () => {
-  world = await controllerWorld(NS);
-  c = world.c;
-}, 180_000);
-
-afterAll(async () => {
-  await world?.stop();
-});
+const world = useControllerWorld(NS);
 
 const cond = async (type: string) =>
-  (await getWebUI(c, NS, 'stuck')).status?.conditions?.find((x) => x.type === type);
+  (await getWebUI(world.c, NS, 'stuck')).status?.conditions?.find((x) => x.type === type);
 
 it('says which image the backend cannot pull, and then that it crash-loops, in Ready and Degraded', async () => {
-  await createWebUI(c, NS, 'stuck', { ollama: { baseUrl: 'http://ollama.ollama.svc:11434' } });
+  await createWebUI(world.c, NS, 'stuck', { ollama: { baseUrl: 'http://ollama.ollama.svc:11434' } });
   const pod = await waitFor('a backend pod', async () => {
-    const pods = await c.core.listNamespacedPod({
+    const pods = await world.c.core.listNamespacedPod({
       namespace: NS,
       labelSelector: 'app.kubernetes.io/instance=stuck,app.kubernetes.io/component=backend',
     });
@@ -35,7 +25,7 @@ it('says which image the backend cannot pull, and then that it crash-loops, in R
   });
   const image = pod.spec?.containers[0]?.image ?? '';
   const setContainer = (status: object) =>
-    c.core.patchNamespacedPodStatus(
+    world.c.core.patchNamespacedPodStatus(
       {
         name: pod.metadata?.name ?? '',
         namespace: NS,

@@ -10,6 +10,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import { applyCrdFile, type ControlPlane, startControlPlane } from '../../test/harness/control-plane.ts';
 import {
   API_VERSION,
@@ -163,6 +164,29 @@ export async function startController(
   });
   controller.start();
   return controller;
+}
+
+/** A controllerWorld for one test file: started before its tests, stopped after them. */
+export function useControllerWorld(namespace: string): { readonly c: Clients; readonly cp: ControlPlane } {
+  let world: Awaited<ReturnType<typeof controllerWorld>> | undefined;
+  beforeAll(async () => {
+    world = await controllerWorld(namespace);
+  }, 180_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+  const started = () => {
+    if (!world) throw new Error('the controller world has not started');
+    return world;
+  };
+  return {
+    get c() {
+      return started().c;
+    },
+    get cp() {
+      return started().cp;
+    },
+  };
 }
 
 /**

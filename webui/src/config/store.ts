@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/sql';
 import {
+  ollamaUrlsFromEnv,
   type ResolvedEnv,
   type Setting,
   type SettingName,
@@ -115,11 +116,14 @@ export class ConfigStore implements RuntimeConfig {
       const r = this.explain(key);
       out[s.env] = { value: maskUrlCredentials(r.value), source: r.source };
     }
-    // An empty OLLAMA_BASE_URLS means the one OLLAMA_BASE_URL: show the list the proxy really uses.
-    if (this.get('ollamaBaseUrls').length === 0) {
-      const single = this.explain('ollamaBaseUrl');
+    // Show the list the proxy really uses (ollamaUrlsFromEnv): an empty OLLAMA_BASE_URLS means OLLAMA_BASE_URL.
+    const list = this.explain('ollamaBaseUrls');
+    const single = this.explain('ollamaBaseUrl');
+    const urls = ollamaUrlsFromEnv({ ollamaBaseUrls: list.value, ollamaBaseUrl: single.value });
+    if (urls !== list.value) {
+      // ollamaUrlsFromEnv returns the list itself unless it fell back to the single URL.
       out[settings.ollamaBaseUrls.env] = {
-        value: maskUrlCredentials([single.value]),
+        value: maskUrlCredentials(urls),
         source: single.source,
         from: settings.ollamaBaseUrl.env,
       };

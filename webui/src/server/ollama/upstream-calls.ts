@@ -72,8 +72,12 @@ export class UpstreamCalls {
     this.#where = where;
   }
 
+  /** Parses the URL only when a call failed: nothing is added to the path of a call that works. */
+  readonly #hintFor = (url: string): string => loopbackHint(url, this.#where);
+
   #hinted(call: UpstreamCall): UpstreamCall {
-    return { ...call, unreachableHint: loopbackHint(call.baseUrl, this.#where) };
+    call.hintFor = this.#hintFor;
+    return call;
   }
 
   /** GET `path` on one connection within the model-list timeout; its JSON, or an HttpError. */

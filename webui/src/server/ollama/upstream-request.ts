@@ -31,8 +31,8 @@ export interface UpstreamCall {
   timeouts: UpstreamTimeouts;
   /** Aborted when the client disconnects: the upstream request is torn down. */
   signal: AbortSignal;
-  /** Appended to "Ollama unreachable" (loopback-hint.ts); '' or absent for none. */
-  unreachableHint?: string;
+  /** What to append to "Ollama unreachable" for this URL (loopback-hint.ts); asked only when the call fails. */
+  hintFor?: (url: string) => string;
 }
 
 export interface UpstreamResponse {
@@ -126,7 +126,7 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
             new UpstreamUnreachableError(
               call.baseUrl,
               `no connection within ${seconds(connectMs)} s (${settings.connectTimeout.env})`,
-              call.unreachableHint,
+              call.hintFor?.(call.baseUrl),
             ),
           );
         }, connectMs);
@@ -170,7 +170,9 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
         resolve(callUpstream(call, false));
         return;
       }
-      reject(new UpstreamUnreachableError(call.baseUrl, describeSocketError(err), call.unreachableHint));
+      reject(
+        new UpstreamUnreachableError(call.baseUrl, describeSocketError(err), call.hintFor?.(call.baseUrl)),
+      );
     });
 
     req.end(call.body);

@@ -16,22 +16,27 @@ export interface ResponseDoc {
   stream?: 'ndjson' | 'sse';
 }
 
-const STREAM_TYPES: Record<NonNullable<ResponseDoc['stream']>, string> = {
-  ndjson: 'application/x-ndjson',
-  sse: 'text/event-stream',
-};
-
 /**
- * The schema of a streamed answer: NDJSON is one text body of JSON lines; for
- * an event stream, OpenAPI 3.1's `schema` describes each event (its `data`
- * carries a JSON chunk, or `[DONE]` at the end).
+ * How each kind of streamed answer is documented: its media type and schema.
+ * NDJSON is one text body of JSON lines; for an event stream, OpenAPI 3.1's
+ * `schema` describes each event (its `data` carries a JSON chunk, or
+ * `[DONE]` at the end).
  */
-const STREAM_SCHEMAS: Record<NonNullable<ResponseDoc['stream']>, Record<string, unknown>> = {
-  ndjson: { type: 'string', description: 'One JSON object per line' },
+const STREAMS: Record<
+  NonNullable<ResponseDoc['stream']>,
+  { type: string; schema: Record<string, unknown> }
+> = {
+  ndjson: {
+    type: 'application/x-ndjson',
+    schema: { type: 'string', description: 'One JSON object per line' },
+  },
   sse: {
-    type: 'object',
-    required: ['data'],
-    properties: { data: { type: 'string' }, event: { type: 'string' }, id: { type: 'string' } },
+    type: 'text/event-stream',
+    schema: {
+      type: 'object',
+      required: ['data'],
+      properties: { data: { type: 'string' }, event: { type: 'string' }, id: { type: 'string' } },
+    },
   },
 };
 
@@ -81,7 +86,10 @@ function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string,
 function successContent(response: ResponseDoc): Record<string, unknown> {
   const content: Record<string, unknown> = {};
   if (response.json) content['application/json'] = { schema: jsonSchemaOf(response.json, 'output') };
-  if (response.stream) content[STREAM_TYPES[response.stream]] = { schema: STREAM_SCHEMAS[response.stream] };
+  if (response.stream) {
+    const stream = STREAMS[response.stream];
+    content[stream.type] = { schema: stream.schema };
+  }
   return content;
 }
 
