@@ -43,6 +43,7 @@ import { rootCertificates } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { ensureBaseImage } from './base-image.ts';
 import {
+  BUILDAH_CNI_CONFIG_DIR,
   chooseEngine,
   ENGINES,
   type EngineName,
@@ -153,7 +154,9 @@ export function buildArgs(engine: EngineName, build: ImageBuild, o: BuildArgsOpt
           '--format',
           'docker',
           // --force-rm: a failed step must not leave its working container behind (Podman's default).
-          ...(engine === 'buildah' ? ['--layers', '--force-rm', '--network', 'host'] : []),
+          ...(engine === 'buildah'
+            ? ['--layers', '--force-rm', '--network', 'host', '--cni-config-dir', BUILDAH_CNI_CONFIG_DIR]
+            : []),
           ...(localBase ? ['--pull=never'] : []),
           ...(o.buildEtc ? ['--volume', `${o.buildEtc}:/usr/local/etc:ro`] : []),
         ];
