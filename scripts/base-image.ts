@@ -34,7 +34,6 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  BUILDAH_CNI_CONFIG_DIR,
   type EngineName,
   type ImageInfo,
   inspectImage,
@@ -455,10 +454,7 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Bas
       'org.opencontainers.image.title': basename(ref.split(':')[0] ?? ref),
       'org.opencontainers.image.description': `Debian ${release.codename} minbase with Node ${nodeVersion} and npm ${npmVersion} (scripts/base-image.ts)`,
     };
-    const build =
-      opts.engine === 'buildah'
-        ? ['bud', '--format', 'docker', '--cni-config-dir', BUILDAH_CNI_CONFIG_DIR]
-        : ['build'];
+    const build = opts.engine === 'buildah' ? ['bud', '--format', 'docker'] : ['build'];
     await run(
       opts.engine,
       [

@@ -43,7 +43,6 @@ import { rootCertificates } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { ensureBaseImage } from './base-image.ts';
 import {
-  BUILDAH_CNI_CONFIG_DIR,
   chooseEngine,
   ENGINES,
   type EngineName,
@@ -154,9 +153,7 @@ export function buildArgs(engine: EngineName, build: ImageBuild, o: BuildArgsOpt
           '--format',
           'docker',
           // --force-rm: a failed step must not leave its working container behind (Podman's default).
-          ...(engine === 'buildah'
-            ? ['--layers', '--force-rm', '--network', 'host', '--cni-config-dir', BUILDAH_CNI_CONFIG_DIR]
-            : []),
+          ...(engine === 'buildah' ? ['--layers', '--force-rm', '--network', 'host'] : []),
           ...(localBase ? ['--pull=never'] : []),
           ...(o.buildEtc ? ['--volume', `${o.buildEtc}:/usr/local/etc:ro`] : []),
         ];

@@ -4,19 +4,11 @@
  * take the engine's output as text; the functions that spawn are at the bottom.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 export type EngineName = 'docker' | 'podman' | 'buildah';
 
 /** In order of preference: an engine that is already set up (a daemon, a Podman install) wins. */
 export const ENGINES: readonly EngineName[] = ['docker', 'podman', 'buildah'];
-
-/**
- * Where `buildah bud` keeps its CNI configuration: inside the repository (.dev/, ignored by git).
- * Left to its default, every build creates /etc/cni/net.d on the host, even with `--network host`
- * (no build here uses a CNI network), and nothing removes it again.
- */
-export const BUILDAH_CNI_CONFIG_DIR = fileURLToPath(new URL('../.dev/cni', import.meta.url));
 
 export function isEngineName(name: string): name is EngineName {
   return (ENGINES as readonly string[]).includes(name);

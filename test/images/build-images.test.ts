@@ -17,13 +17,7 @@ import {
   isIgnored,
   parseDockerignore,
 } from '../../scripts/build-images.ts';
-import {
-  BUILDAH_CNI_CONFIG_DIR,
-  chooseEngine,
-  ENGINES,
-  parseInspect,
-  STAMP_LABEL,
-} from '../../scripts/container-engine.ts';
+import { chooseEngine, ENGINES, parseInspect, STAMP_LABEL } from '../../scripts/container-engine.ts';
 import { REPO_ROOT, readImageNames } from '../../scripts/image-names.ts';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
@@ -55,7 +49,7 @@ describe('engine choice', () => {
 describe('build command lines', () => {
   const base = 'localhost/webui-node-base:24.21.0-bookworm';
 
-  it('Buildah: cached layers, host network, CNI config kept off /etc, the local base never pulled, Docker format, the CA mount', () => {
+  it('Buildah: cached layers, host network, the local base never pulled, Docker format, the CA mount', () => {
     const args = buildArgs('buildah', webui, { ...opts, nodeImage: base, stamp: 's1', buildEtc: '/tmp/etc' });
     expect(args).toEqual([
       'bud',
@@ -65,8 +59,6 @@ describe('build command lines', () => {
       '--force-rm',
       '--network',
       'host',
-      '--cni-config-dir',
-      BUILDAH_CNI_CONFIG_DIR,
       '--pull=never',
       '--volume',
       '/tmp/etc:/usr/local/etc:ro',
