@@ -51,6 +51,7 @@ import {
   isEngineName,
   run,
   STAMP_LABEL,
+  undoBuildahCniDir,
 } from './container-engine.ts';
 import { type ImageNames, REPO_ROOT, readImageNames } from './image-names.ts';
 
@@ -418,6 +419,15 @@ export async function buildImages(
   builds: readonly ImageBuild[],
   opts: BuildImagesOptions,
 ): Promise<BuiltImage[]> {
+  const undoCni = undoBuildahCniDir(opts.engine);
+  try {
+    return await buildImagesIn(builds, opts);
+  } finally {
+    undoCni();
+  }
+}
+
+async function buildImagesIn(builds: readonly ImageBuild[], opts: BuildImagesOptions): Promise<BuiltImage[]> {
   const { engine } = opts;
   const log = opts.log ?? ((l: string) => console.error(l));
   const quiet = opts.quiet ?? false;

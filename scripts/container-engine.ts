@@ -4,11 +4,30 @@
  * take the engine's output as text; the functions that spawn are at the bottom.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type EngineName = 'docker' | 'podman' | 'buildah';
 
 /** In order of preference: an engine that is already set up (a daemon, a Podman install) wins. */
 export const ENGINES: readonly EngineName[] = ['docker', 'podman', 'buildah'];
+
+/**
+ * Buildah's commands (inspect, push, rmi, bud...) create /etc/cni/net.d with an empty `cni.lock` on
+ * the host whatever their flags say, though no build here uses a CNI network. Call this before the
+ * first Buildah command: the function it returns removes that directory again, if it did not exist
+ * before and holds nothing but the lock.
+ */
+export function undoBuildahCniDir(engine: EngineName, root = '/etc/cni'): () => void {
+  if (engine !== 'buildah' || existsSync(root)) return () => {};
+  return () => {
+    if (!existsSync(root)) return;
+    const netd = join(root, 'net.d');
+    const onlyNetd = readdirSync(root).every((e) => e === 'net.d');
+    const onlyLock = !existsSync(netd) || readdirSync(netd).every((e) => e === 'cni.lock');
+    if (onlyNetd && onlyLock) rmSync(root, { recursive: true, force: true });
+  };
+}
 
 export function isEngineName(name: string): name is EngineName {
   return (ENGINES as readonly string[]).includes(name);

@@ -1,6 +1,7 @@
 // `make images` logic (scripts/build-images.ts, scripts/container-engine.ts): engine choice, the command
 // lines per engine, what goes into an image's stamp, and reading the engines' inspect output.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +18,13 @@ import {
   isIgnored,
   parseDockerignore,
 } from '../../scripts/build-images.ts';
-import { chooseEngine, ENGINES, parseInspect, STAMP_LABEL } from '../../scripts/container-engine.ts';
+import {
+  chooseEngine,
+  ENGINES,
+  parseInspect,
+  STAMP_LABEL,
+  undoBuildahCniDir,
+} from '../../scripts/container-engine.ts';
 import { REPO_ROOT, readImageNames } from '../../scripts/image-names.ts';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
@@ -206,5 +213,31 @@ describe('inspect output', () => {
     const json = JSON.stringify([{ Id: 'sha256:def', Size: 42, Config: { Labels: null } }]);
     expect(parseInspect('docker', json)).toEqual({ id: 'def', labels: {}, size: 42 });
     expect(parseInspect('podman', '[]')).toBeUndefined();
+  });
+});
+
+describe('undoBuildahCniDir', () => {
+  it("removes the /etc/cni/net.d that Buildah's commands leave, only if it was not there and holds only the lock", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cni-undo-'));
+    try {
+      const root = join(dir, 'cni');
+      const undo = undoBuildahCniDir('buildah', root);
+      mkdirSync(join(root, 'net.d'), { recursive: true });
+      writeFileSync(join(root, 'net.d', 'cni.lock'), '');
+      undo();
+      expect(existsSync(root)).toBe(false);
+
+      // Someone else's configuration stays, and so does a directory that was there before.
+      const again = undoBuildahCniDir('buildah', root);
+      mkdirSync(join(root, 'net.d'), { recursive: true });
+      writeFileSync(join(root, 'net.d', '10-bridge.conflist'), '{}');
+      again();
+      expect(existsSync(join(root, 'net.d', '10-bridge.conflist'))).toBe(true);
+      undoBuildahCniDir('buildah', root)();
+      expect(existsSync(root)).toBe(true);
+      expect(undoBuildahCniDir('docker', join(dir, 'other'))).toBeTypeOf('function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
