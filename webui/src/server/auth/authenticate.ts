@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import { USER_ROLES, type UserRole } from '../../contract/env.ts';
 import type { AppState } from '../types.ts';
 import type { SessionAccount } from './session-cache.ts';
-import { verifyToken } from './token.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 export const INVALID_SESSION = 'Your session has expired or the token is invalid. Please sign in again.';
 
@@ -29,10 +29,12 @@ export interface AuthenticateDeps {
  * and the route guards answer 401 with ctx.state.authError.
  */
 export function authenticate(deps: AuthenticateDeps): Middleware<AppState> {
+  // A token's signature is checked once; its expiry and the account are checked on every call.
+  const tokens = new VerifiedTokens();
   return async function authenticateMiddleware(ctx, next) {
     const token = presentedToken(ctx.get('authorization'), () => ctx.cookies.get('token'));
     if (token !== undefined) {
-      const result = verifyToken(token, deps.secretKey());
+      const result = tokens.verify(token, deps.secretKey());
       if (!result.ok) {
         ctx.state.authError = INVALID_SESSION;
       } else {
