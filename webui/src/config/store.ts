@@ -72,12 +72,13 @@ export class ConfigStore implements RuntimeConfig {
   }
 
   /** Reloads when the cache is older than the TTL; concurrent callers share one read. */
-  async refreshIfStale(): Promise<void> {
-    if (this.#now() - this.#loadedAt < this.#ttlMs) return;
+  /** Undefined while the saved settings are fresh: the caller need not wait a turn of the event loop. */
+  refreshIfStale(): Promise<void> | undefined {
+    if (this.#now() - this.#loadedAt < this.#ttlMs) return undefined;
     this.#loading ??= this.load().finally(() => {
       this.#loading = undefined;
     });
-    await this.#loading;
+    return this.#loading;
   }
 
   explain<K extends SettingName>(key: K): Resolved<K> {

@@ -46,7 +46,8 @@ export function configRefresh(
         lastRead = t;
       }
       // Stale (idle for a while, or the background read is slow): this request waits for fresh values.
-      await config.refreshIfStale();
+      const stale = config.refreshIfStale();
+      if (stale !== undefined) await stale;
     }
     await next();
   };
