@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { HttpError } from '../http-error.ts';
 import type { AppState } from '../types.ts';
@@ -49,13 +50,53 @@ export async function readJsonText(ctx: Context, limit: number): Promise<string 
   if (allowance !== undefined && declared > 0 && !allowance.take(declared)) throw tooMany();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+  await readChunks(ctx.req, (chunk) => {
     size += chunk.length;
     if (size > limit) throw tooLarge();
     if (allowance !== undefined && chunked && !allowance.take(chunk.length)) throw tooMany();
     chunks.push(chunk);
-  }
+  });
   return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/**
+ * Feeds the request body to `onChunk` as it arrives and resolves at its end. Plain stream events
+ * rather than `for await`: the async iterator costs several turns of the event loop per body, and
+ * every proxied chat waits for this read. When `onChunk` throws, reading stops there, and the
+ * error's answer (sent with `Connection: close`) ends the connection without reading the rest.
+ */
+function readChunks(req: IncomingMessage, onChunk: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = (err?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err === undefined) resolve();
+      else {
+        req.pause();
+        reject(err);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        onChunk(chunk);
+      } catch (err) {
+        stop(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    const onEnd = () => stop();
+    const onError = (err: Error) => stop(err);
+    // The client went away before the end of its body: nothing to answer.
+    const onClose = () => {
+      if (!req.complete)
+        stop(new Error('the client closed the connection before the end of its request body'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /** Parses JSON text; not JSON, a NUL character or too deep a nesting is a 400. */
