@@ -13,7 +13,7 @@ import { corsFor } from './middleware/cors.ts';
 import { crossSiteGuard } from './middleware/cross-site.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestId } from './middleware/request-id.ts';
-import { requestLog } from './middleware/request-log.ts';
+import { QUIET, requestLog } from './middleware/request-log.ts';
 import { requestTarget } from './middleware/request-target.ts';
 import { RouteRegistry } from './openapi/registry.ts';
 import { authsRouter } from './routes/auths.ts';
@@ -56,7 +56,11 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
   const routers: Router<AppState>[] = [];
 
   app.use(requestId());
-  app.use(requestLog(svc.logger));
+  // The frontend forwarder logs what it forwards at debug: the backend writes that request's line,
+  // under the same X-Request-Id, and one line per request is what an operator reads (and what it costs).
+  app.use(
+    requestLog(svc.logger, (path) => QUIET.has(path) || (svc.mode === 'frontend' && FORWARDED.test(path))),
+  );
   if (svc.env.basePath !== '') app.use(basePath(svc.env.basePath));
   const cors = corsFor(svc.env.corsAllowOrigin, svc.logger);
   if (cors) app.use(cors);

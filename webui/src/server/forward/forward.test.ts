@@ -4,6 +4,7 @@ import Koa from 'koa';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../middleware/error-handler.ts';
+import { requestId } from '../middleware/request-id.ts';
 import { forwardTo } from './forward.ts';
 
 interface Seen {
@@ -62,6 +63,7 @@ beforeAll(async () => {
   const app = new Koa();
   // A client that disconnects mid-stream makes Koa report "Premature close"; expected here.
   app.silent = true;
+  app.use(requestId());
   app.use(errorHandler(pino({ level: 'silent' })));
   app.use(forwardTo(backendUrl, pino({ level: 'silent' })));
   proxy = http.createServer(app.callback());
@@ -111,6 +113,17 @@ function rawHttp(request: string): Promise<string> {
 }
 
 describe('forwardTo', () => {
+  it('sends the request id it answers with to the backend, so both log lines of a request share it', async () => {
+    const res = await raw('/api/request-id');
+    const rec = seen.findLast((s) => s.path === '/api/request-id');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rec?.headers['x-request-id']).toBe(res.headers['x-request-id']);
+    await raw('/api/request-id', { headers: { 'x-request-id': 'from-the-client.1' } });
+    expect(seen.findLast((s) => s.path === '/api/request-id')?.headers['x-request-id']).toBe(
+      'from-the-client.1',
+    );
+  });
+
   it('keeps status and end-to-end headers (every Set-Cookie), drops hop-by-hop ones', async () => {
     const res = await raw('/api/v1/auths/signin?x=1', { method: 'POST', body: '{"a":1}' });
     expect(res.status).toBe(201);

@@ -39,6 +39,7 @@ export function forwardTo(
   const mod = base.protocol === 'https:' ? https : http;
   const agent = base.protocol === 'https:' ? agents['https:'] : agents['http:'];
   const log = logger.child({ component: 'forward', backend: base.origin });
+  const backendOptions = urlToHttpOptions(base);
 
   return async function forwardMiddleware(ctx) {
     // The app has made the target a normalised path (middleware/request-target.ts); anything else would
@@ -64,10 +65,13 @@ export function forwardTo(
     if (servedUnder !== '') headers['x-forwarded-prefix'] = servedUnder;
     else delete headers['x-forwarded-prefix'];
     headers.host = base.host;
+    // One id for both lines of the request (this one's, at debug, and the backend's).
+    const requestId = (ctx.state as { requestId?: unknown }).requestId;
+    if (typeof requestId === 'string') headers['x-request-id'] = requestId;
     // Built from the path and query alone (never the raw target, which may carry a scheme and host), with
     // WEBUI_BASE_PATH already stripped from the path; sent as is, without re-parsing.
     const target = {
-      ...urlToHttpOptions(base),
+      ...backendOptions,
       path: basePath + ctx.path + (ctx.querystring === '' ? '' : `?${ctx.querystring}`),
     };
 

@@ -1,7 +1,8 @@
 import type { Middleware } from 'koa';
 import { flatLineLogger, type Logger } from '../logger.ts';
 
-const QUIET = new Set(['/health', '/ready', '/health/db']);
+/** Probes, polled every few seconds: logged at debug only. */
+export const QUIET = new Set(['/health', '/ready', '/health/db']);
 
 /**
  * One line per request with method, path (never the query string, which can
@@ -16,7 +17,11 @@ const QUIET = new Set(['/health', '/ready', '/health/db']);
  * streamed answer included, and `aborted` marks a response the client did
  * not receive to its end.
  */
-export function requestLog(parent: Logger): Middleware {
+export function requestLog(
+  parent: Logger,
+  /** Paths logged at debug only: probes, and in --mode frontend what the backend logs itself. */
+  quiet: (path: string) => boolean = (path) => QUIET.has(path),
+): Middleware {
   const logger = flatLineLogger(parent);
   return function requestLogMiddleware(ctx, next) {
     const start = performance.now();
@@ -31,7 +36,7 @@ export function requestLog(parent: Logger): Middleware {
         userId: (ctx.state.user as { id?: string } | undefined)?.id,
         ...(res.writableFinished ? {} : { aborted: true }),
       };
-      if (QUIET.has(ctx.path)) logger.debug(line, 'request');
+      if (quiet(ctx.path)) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
     return next();

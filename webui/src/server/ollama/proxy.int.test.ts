@@ -219,6 +219,29 @@ describe('--mode frontend forwarding', () => {
     await fake.waitFor((r) => r === upstream && r.aborted);
   });
 
+  it("logs a forwarded request once, in the backend's line, under the id the forwarder answers with", async () => {
+    const res = await fetch(`${frontend.url}/ollama/api/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.user}`, 'content-type': 'application/json' },
+      body: chatBody('llama3.2', { stream: false }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const backendLine = async () => {
+      for (let i = 0; i < 100; i++) {
+        const line = api.logs().find((l) => l.msg === 'request' && l.reqId === id);
+        if (line !== undefined) return line;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return undefined;
+    };
+    expect(await backendLine()).toMatchObject({ path: '/ollama/api/chat', status: 200, level: 30 });
+    // The forwarder's own line for it is at debug, below the deployed LOG_LEVEL=info.
+    expect(frontend.logs().filter((l) => l.msg === 'request' && l.reqId === id)).toEqual([]);
+  });
+
   it('keeps the session cookie of a sign-in', async () => {
     const res = await fetch(`${frontend.url}/api/v1/auths/signin`, {
       method: 'POST',
