@@ -151,6 +151,11 @@ schemathesis: ## Install schemathesis into .tools/schemathesis (a Python venv, f
 	  echo "$(SCHEMATHESIS_STAMP)" > $(SCHEMATHESIS_DIR)/.stamp; \
 	fi
 
+# --- nginx (Debian's package, unpacked, never installed): the latency floor and the Ingress stand-in ---
+.PHONY: nginx
+nginx: ## Unpack Debian's nginx into .tools/nginx (apt-get download; no service), for make bench and the Ingress routing test
+	@sh scripts/bootstrap/nginx.sh
+
 # --- The dev cluster's node: containerd and CoreDNS from Go modules, runc and CNI plugins from Debian ---
 NODE_TOOLS_STAMP = $(shell sha256sum < test/envtest/build-node-tools.sh | cut -d' ' -f1)
 # Debian packages: the node (runc, CNI plugins, nftables, iptables, iproute2) and the image build
@@ -198,7 +203,7 @@ test-unit: deps ## Unit tests only (pure logic)
 	vitest run --project unit
 
 .PHONY: test-integration
-test-integration: deps frontend envtest-assets helm schemathesis ## Integration tests only (control plane, Postgres, server processes, schemathesis)
+test-integration: deps frontend envtest-assets helm schemathesis nginx ## Integration tests only (control plane, Postgres, server processes, schemathesis)
 	vitest run --project integration
 
 .PHONY: test-browser
@@ -213,7 +218,7 @@ test-e2e: deps envtest-assets node-assets helm dev-images ## The end-to-end suit
 test: test-prereqs lint test-unit test-integration test-browser test-e2e ## Run every check and test suite
 
 .PHONY: bench
-bench: deps frontend envtest-assets ## Run the benchmarks and rewrite docs/benchmarks.md
+bench: deps frontend envtest-assets nginx ## Run the benchmarks and rewrite docs/benchmarks.md
 	node bench/run.ts
 
 .PHONY: images

@@ -560,6 +560,15 @@ describe('validation', () => {
       'spec.ingress.path must not contain . or .. segments',
     );
     expect(await refused('bad7', ingress('/chat(.*)'))).toContain('spec.ingress.path');
+    expect(
+      await refused('bad8', {
+        ...ingress('/chat'),
+        network: { ingressControllers: [{ namespaceLabels: { team: 'edge' } }, {}] },
+      }),
+    ).toContain('an ingress controller needs namespaceLabels, podLabels or both');
+    expect(
+      await refused('bad9', { ...ingress('/'), ingress: { host: 'a.example.com', apiRoute: 'nginx' } }),
+    ).toContain('spec.ingress.apiRoute');
   });
 });
 

@@ -7,6 +7,7 @@ import { configHash } from './config-hash.ts';
 import { containerResources, heapCapEnv } from './memory.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
 import { usesSqlite } from './pvc.ts';
+import { apiViaBackend, backendTrustedProxies, servedPath } from './routing.ts';
 import { secretKeyRef } from './secret-key.ts';
 
 export const HTTP_PORT = 8080;
@@ -35,6 +36,7 @@ function literalValues(w: WebUI): {
   const spec = w.spec;
   const timeout = spec.ollama.timeoutSeconds;
   const token = spec.config.resetToken;
+  const backendProxies = backendTrustedProxies(w);
   return {
     port: HTTP_PORT,
     dataDir: DATA_DIR,
@@ -45,7 +47,10 @@ function literalValues(w: WebUI): {
     defaultUserRole: spec.auth.defaultUserRole,
     resetConfigOnStart: token !== undefined ? true : undefined,
     configResetToken: token,
-    forwardedAllowIps: BACKEND_FORWARDED_ALLOW_IPS,
+    // An empty list (trust no proxy) leaves the variable out: the server's default trusts only loopback.
+    forwardedAllowIps: backendProxies.length > 0 ? backendProxies : undefined,
+    // Requests from the Ingress keep the path users see; the forwarder's arrive without it.
+    basePath: apiViaBackend(w) ? servedPath(w) || undefined : undefined,
   };
 }
 
@@ -73,16 +78,6 @@ export function managedSettings(w: WebUI): string[] {
   }
   return out;
 }
-
-/**
- * The backend is reached only through the frontend forwarder (and, in front
- * of it, an ingress or load balancer), from pod IPs the operator cannot know
- * in advance. Trusting any peer's last X-Forwarded-For entry gives the sign-in
- * rate limit the address the frontend saw instead of lumping every user under
- * the frontend pod's IP (one attacker would lock everyone out), and honours
- * X-Forwarded-Proto for the Secure cookie. spec.extraEnv may narrow it.
- */
-export const BACKEND_FORWARDED_ALLOW_IPS = ['*'];
 
 export function ollamaUrls(w: WebUI): string[] {
   const o = w.spec.ollama;

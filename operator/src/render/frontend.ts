@@ -14,7 +14,7 @@ import {
 import { configHash } from './config-hash.ts';
 import { containerResources, heapCapEnv } from './memory.ts';
 import { CONFIG_HASH_ANNOTATION, childMeta, labels, names, selectorLabels } from './meta.ts';
-import { servedPath, trustedProxies } from './network.ts';
+import { servedPath, trustedProxies } from './routing.ts';
 
 /** In-cluster URL of the backend Service. */
 export function backendServiceUrl(w: WebUI): string {

@@ -1,9 +1,9 @@
 /** Services, the backend's NetworkPolicy and the optional Ingress, plus the URL users reach. */
 import type { KubernetesObject, V1Ingress, V1LabelSelector, V1Service } from '@kubernetes/client-node';
-import { normalizeBasePath, parseTrustedProxies } from '#contract';
-import { DEFAULT_TRUSTED_PROXIES, type WebUI } from '../api/v1alpha1/webui.ts';
+import type { WebUI } from '../api/v1alpha1/webui.ts';
 import { HTTP_PORT } from './backend.ts';
 import { childMeta, names, selectorLabels } from './meta.ts';
+import { apiViaBackend, backendIngressPaths, ingressEnabled, servedPath } from './routing.ts';
 
 export function renderBackendService(w: WebUI): V1Service {
   return {
@@ -33,45 +33,53 @@ export function renderFrontendService(w: WebUI): V1Service {
   };
 }
 
-export { DEFAULT_TRUSTED_PROXIES };
-
 /**
  * A networking.k8s.io/v1 NetworkPolicy as JSON on the wire (client-node's
  * V1NetworkPolicyIngressRule names `from` `_from` for its serializer, which
  * the operator does not use).
  */
+/** A source a NetworkPolicy admits: pods by label, in this namespace or in the namespaces selected. */
+export interface NetworkPolicyPeer {
+  podSelector?: V1LabelSelector;
+  namespaceSelector?: V1LabelSelector;
+}
+
 export interface NetworkPolicy extends KubernetesObject {
   spec: {
     podSelector: V1LabelSelector;
     policyTypes: ('Ingress' | 'Egress')[];
-    ingress: { from: { podSelector: V1LabelSelector }[]; ports: { port: string; protocol: 'TCP' }[] }[];
+    /** A rule without `from` admits every source on its ports. */
+    ingress: { from?: NetworkPolicyPeer[]; ports: { port: string; protocol: 'TCP' }[] }[];
   };
 }
 
 /**
- * The proxies the frontend trusts (its FORWARDED_ALLOW_IPS): spec.network.trustedProxies, or the
- * private and loopback ranges when unset. Checked with the server's own parser, so a list the
- * server would refuse at startup is reported on the WebUI instead of crash-looping the pods.
- */
-export function trustedProxies(w: WebUI): string[] {
-  const list = w.spec.network?.trustedProxies ?? DEFAULT_TRUSTED_PROXIES;
-  try {
-    parseTrustedProxies(list);
-  } catch (e) {
-    throw new Error(`spec.network.trustedProxies: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return [...list];
-}
-
-/**
- * Only the frontend pods of this WebUI may open connections to its backend
- * pods, on the backend's port. The backend trusts X-Forwarded-For from any
- * peer (its only peer should be the forwarder), so nothing else may reach it.
+ * Who may open connections to the backend pods, on the backend's port: the
+ * frontend pods of this WebUI, and, when the Ingress sends the API to the
+ * backend, the ingress controllers of spec.network.ingressControllers (unset:
+ * any source, as for the frontend; the backend then believes X-Forwarded-*
+ * only from spec.network.trustedProxies, render/routing.ts). Otherwise the
+ * backend trusts any peer's X-Forwarded-For, so nothing else may reach it.
  * Connections from the pod's own node (the kubelet's probes) are always
  * allowed under a NetworkPolicy; egress (Ollama, Postgres, DNS) is not
  * restricted. Policies add up: another policy can admit more (monitoring).
  */
 export function renderBackendNetworkPolicy(w: WebUI): NetworkPolicy {
+  const ports = [{ port: 'http', protocol: 'TCP' as const }];
+  const from: NetworkPolicyPeer[] = [{ podSelector: { matchLabels: selectorLabels(w, 'frontend') } }];
+  const rules: NetworkPolicy['spec']['ingress'] = [];
+  if (apiViaBackend(w)) {
+    const controllers = w.spec.network?.ingressControllers;
+    if (controllers === undefined) rules.push({ ports });
+    else
+      for (const c of controllers)
+        from.push({
+          ...(c.namespaceLabels !== undefined
+            ? { namespaceSelector: { matchLabels: c.namespaceLabels } }
+            : {}),
+          ...(c.podLabels !== undefined ? { podSelector: { matchLabels: c.podLabels } } : {}),
+        });
+  }
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -79,31 +87,9 @@ export function renderBackendNetworkPolicy(w: WebUI): NetworkPolicy {
     spec: {
       podSelector: { matchLabels: selectorLabels(w, 'backend') },
       policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [{ podSelector: { matchLabels: selectorLabels(w, 'frontend') } }],
-          ports: [{ port: 'http', protocol: 'TCP' }],
-        },
-      ],
+      ingress: [{ from, ports }, ...rules],
     },
   };
-}
-
-export function ingressEnabled(w: WebUI): boolean {
-  return w.spec.ingress?.enabled === true && w.spec.ingress.host !== undefined;
-}
-
-/**
- * The path prefix users reach the app under: the Ingress path without its
- * trailing slash ("/chat"), or "" at the root and without an Ingress.
- */
-export function servedPath(w: WebUI): string {
-  if (!ingressEnabled(w)) return '';
-  try {
-    return normalizeBasePath(w.spec.ingress?.path ?? '/');
-  } catch (e) {
-    throw new Error(`spec.ingress.path: ${e instanceof Error ? e.message : String(e)}`);
-  }
 }
 
 export function renderIngress(w: WebUI): V1Ingress | undefined {
@@ -122,6 +108,13 @@ export function renderIngress(w: WebUI): V1Ingress | undefined {
           host: i.host,
           http: {
             paths: [
+              // The API straight to the backend (one proxy less per call); everything else to the frontend.
+              ...(apiViaBackend(w)
+                ? backendIngressPaths(w).map((p) => ({
+                    ...p,
+                    backend: { service: { name: names.backend(w), port: { number: HTTP_PORT } } },
+                  }))
+                : []),
               {
                 path: servedPath(w) || '/',
                 pathType: 'Prefix',

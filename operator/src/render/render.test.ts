@@ -270,16 +270,17 @@ describe('network', () => {
     expect(ing?.spec?.rules?.[0]?.host).toBe('chat.example.com');
     expect(ing?.spec?.tls?.[0]?.secretName).toBe('tls');
     expect(ing?.spec?.ingressClassName).toBe('nginx');
-    expect(ing?.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe('chat-frontend');
+    // The last path, after the API's (network.test.ts): everything else goes to the frontend.
+    expect(ing?.spec?.rules?.[0]?.http?.paths.at(-1)?.backend.service?.name).toBe('chat-frontend');
     expect(publicUrl(w)).toBe('https://chat.example.com/');
     // At the root the frontend gets no WEBUI_BASE_PATH (so existing frontends keep their hash).
-    expect(ing?.spec?.rules?.[0]?.http?.paths[0]?.path).toBe('/');
+    expect(ing?.spec?.rules?.[0]?.http?.paths.at(-1)?.path).toBe('/');
     expect(envMap(container(renderFrontend(w, ctx)).env ?? [])).not.toHaveProperty('WEBUI_BASE_PATH');
   });
 
   it('serves a sub-path Ingress from the frontend under WEBUI_BASE_PATH and reports the URL with a slash', () => {
     const w = webui({ ...base, ingress: { host: 'apps.example.com', path: '/team/chat/' } });
-    expect(renderIngress(w)?.spec?.rules?.[0]?.http?.paths[0]).toMatchObject({
+    expect(renderIngress(w)?.spec?.rules?.[0]?.http?.paths.at(-1)).toMatchObject({
       path: '/team/chat',
       pathType: 'Prefix',
     });
@@ -348,6 +349,7 @@ describe('the backend env table', () => {
       ollama: { baseUrl: 'http://o:11434', timeoutSeconds: 0 },
       auth: { enableSignup: true, defaultUserRole: 'admin' },
       config: { resetToken: 'r2' },
+      ingress: { host: 'chat.example.com', path: '/chat' },
     },
   ];
 

@@ -36,6 +36,8 @@ export const BACKEND_ENV = [
   { setting: 'configResetToken', from: 'spec', field: 'config.resetToken' },
   { setting: 'managedSettings', from: 'operator' },
   { setting: 'forwardedAllowIps', from: 'default' },
+  // Only when the Ingress sends the API to the backend under a sub-path (render/routing.ts).
+  { setting: 'basePath', from: 'spec', field: 'ingress.path' },
   { setting: 'webuiSecretKey', from: 'secret', field: 'auth.secretKeyRef' },
   { setting: 'databaseUrl', from: 'secret', field: 'database.urlSecretRef' },
   {

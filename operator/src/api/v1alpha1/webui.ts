@@ -291,9 +291,16 @@ const ingress = object(
         'Secret holding the TLS certificate for host. Set: the Ingress serves HTTPS and status.url uses https.',
       maxLength: 253,
     }),
+    apiRoute: string({
+      description:
+        'Where the Ingress sends the API (/api, /ollama, /openapi.json and /health under path). backend (default): straight to the backend Service, so every chat passes one proxy less (docs/benchmarks.md); the backend then serves under path and believes X-Forwarded-* from spec.network.trustedProxies, as the frontend does, and its NetworkPolicy admits the ingress controller (spec.network.ingressControllers). frontend: through the frontend forwarder like every other path.',
+      enum: ['backend', 'frontend'],
+      default: 'backend',
+    }),
   },
   {
-    description: 'An optional Ingress in front of the frontend Service.',
+    description:
+      'An optional Ingress in front of the frontend Service (and, for the API, the backend Service).',
     validations: [
       {
         rule: '!self.enabled || has(self.host)',
@@ -321,14 +328,44 @@ const network = object(
         ],
       }),
       {
-        description: `Proxies in front of the frontend (ingress controller, load balancer, mesh sidecar) whose X-Forwarded-For, -Proto and -Host the frontend believes: its ${settings.forwardedAllowIps.env}. The client address, which the sign-in rate limit counts per client, is the rightmost X-Forwarded-For entry that is not one of these, so list every proxy hop and nothing a client can connect from. Unset: the private and loopback ranges (${DEFAULT_TRUSTED_PROXIES.join(', ')}), where an in-cluster ingress controller connects from; narrow it to your ingress controller's pod range. An empty list trusts no proxy: every user counts as the address that connects to the frontend.`,
+        description: `Proxies in front of the frontend (ingress controller, load balancer, mesh sidecar) whose X-Forwarded-For, -Proto and -Host the frontend believes: its ${settings.forwardedAllowIps.env}; the backend's too when the Ingress sends the API to it (spec.ingress.apiRoute). The client address, which the sign-in rate limit counts per client, is the rightmost X-Forwarded-For entry that is not one of these, so list every proxy hop and nothing a client can connect from. Unset: the private and loopback ranges (${DEFAULT_TRUSTED_PROXIES.join(', ')}), where an in-cluster ingress controller connects from; narrow it to your ingress controller's pod range. An empty list trusts no proxy: every user counts as the address that connects to the frontend.`,
         maxItems: 32,
+      },
+    ),
+    ingressControllers: array(
+      object(
+        {
+          namespaceLabels: map(string({ description: 'Label value.', maxLength: 63 }), {
+            description:
+              "Labels of the ingress controller's namespace, e.g. kubernetes.io/metadata.name: ingress-nginx.",
+            maxProperties: 16,
+          }),
+          podLabels: map(string({ description: 'Label value.', maxLength: 63 }), {
+            description:
+              "Labels of the ingress controller's pods. With namespaceLabels: those pods in those namespaces; alone: in this WebUI's namespace.",
+            maxProperties: 16,
+          }),
+        },
+        {
+          description: 'One ingress controller, by the labels of its namespace, of its pods, or both.',
+          validations: [
+            {
+              rule: 'has(self.namespaceLabels) || has(self.podLabels)',
+              message: 'an ingress controller needs namespaceLabels, podLabels or both',
+            },
+          ],
+        },
+      ),
+      {
+        description:
+          "The ingress controllers the backend's NetworkPolicy admits when the Ingress sends the API to the backend (spec.ingress.apiRoute: backend). Unset: any source may connect to the backend's port, as to the frontend's, since the operator cannot know where your controller runs (host-network controllers connect from node addresses); list yours to keep everything else out.",
+        maxItems: 8,
       },
     ),
   },
   {
     description:
-      'Client addresses behind proxies. The backend always gets a NetworkPolicy <name>-backend that admits only the frontend pods (and, as every NetworkPolicy does, the node, so the kubelet probes).',
+      'Client addresses behind proxies, and who may reach the backend. The backend always gets a NetworkPolicy <name>-backend that admits the frontend pods (and, as every NetworkPolicy does, the node, so the kubelet probes), plus the ingress controllers when the Ingress sends the API to the backend.',
     default: {},
   },
 );
