@@ -86,6 +86,32 @@ describe('ConfigStore', () => {
     await b.refreshIfStale();
     expect(b.get('showAdminDetails')).toBe(false);
   });
+
+  it('with an endless TTL (SQLite, one writer) never reads again, and still sees its own writes at once', async () => {
+    const db = await sqlite();
+    let now = 0;
+    let reads = 0;
+    const s = new ConfigStore({
+      env: readEnv({}),
+      explicit: explicitlySet({}),
+      fork: () => {
+        reads++;
+        return db.fork();
+      },
+      ttlMs: Number.POSITIVE_INFINITY,
+      now: () => now,
+    });
+    await s.load();
+    const afterLoad = reads;
+    now += 86_400_000;
+    expect(s.refreshIfStale()).toBeUndefined();
+    await s.set('showAdminDetails', false);
+    expect(s.get('showAdminDetails')).toBe(false);
+    now += 86_400_000;
+    expect(s.refreshIfStale()).toBeUndefined();
+    // The write itself used the database; nothing was read back.
+    expect(reads).toBe(afterLoad + 1);
+  });
 });
 
 describe('ConfigStore.summary', () => {

@@ -36,6 +36,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * database afterwards (refreshIfStale runs per request), so several replicas
  * on one Postgres converge within that time.
  */
+/** How stale saved settings may get on a shared (Postgres) database, where other replicas write them. */
+export const CONFIG_TTL_MS = 1000;
+
 export class ConfigStore implements RuntimeConfig {
   readonly #env: ResolvedEnv;
   readonly #explicit: ReadonlySet<SettingName>;
@@ -51,7 +54,7 @@ export class ConfigStore implements RuntimeConfig {
     this.#env = opts.env;
     this.#explicit = opts.explicit;
     this.#fork = opts.fork;
-    this.#ttlMs = opts.ttlMs ?? 1000;
+    this.#ttlMs = opts.ttlMs ?? CONFIG_TTL_MS;
     this.#now = opts.now ?? Date.now;
     const managed = new Set<SettingName>();
     for (const envName of opts.env.managedSettings) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { EventArgs, EventSubscriber, FlushEventArgs, MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
+import { dialectOf } from './dialect.ts';
 import { entities, UserEntity, type UserRow } from './entities.ts';
 import { type Dialect, migrationsList } from './migrations.ts';
 
@@ -100,8 +101,8 @@ export class UserChangeSubscriber implements EventSubscriber<UserRow> {
  * is imported lazily so that only the one in use is loaded.
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  const isPostgres = opts.databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(opts.databaseUrl);
-  const dialect: Dialect = isPostgres ? 'postgresql' : 'sqlite';
+  const dialect: Dialect = dialectOf(opts.databaseUrl);
+  const isPostgres = dialect === 'postgresql';
   const { Migrator } = await import('@mikro-orm/migrations');
   const common = {
     entities,

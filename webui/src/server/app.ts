@@ -46,7 +46,7 @@ const FORWARDED = /^\/(api|ollama)(\/|$)|^\/health|^\/openapi\.json$/;
  *   request id → request log → base path (if WEBUI_BASE_PATH) → CORS (if configured) → errors →
  *   request target (a path, no NUL, dot segments resolved) → cross-site refusal (CSRF) →
  *   frontend mode: forward API paths to BACKEND_URL → /ready → static files;
- *   otherwise:     JSON 404 for unknown API paths → 503 until ready → saved-config refresh →
+ *   otherwise:     JSON 404 for unknown API paths → 503 until ready → saved-config refresh (Postgres) →
  *                  session (API paths) → per-user share of request bodies in flight →
  *                  routers (health, system, auths, users, chats, /ollama) → static frontend (mode all).
  */
@@ -79,7 +79,8 @@ export function createApp(svc: Services, parts: AppParts = {}): BuiltApp {
 
   app.use(apiNotFound((path) => registry.methodsAt(path)));
   app.use(apiGate(svc.lifecycle));
-  app.use(configRefresh(svc.config, svc.lifecycle, svc.logger));
+  // Only a shared database changes behind this process's back (db/dialect.ts).
+  if (svc.rereads.refreshAhead) app.use(configRefresh(svc.config, svc.lifecycle, svc.logger));
   // Only API calls look up the session: static assets and /health never touch the database.
   // The user is reused for up to a second (auth/session-cache.ts); this process's own changes apply at once.
   const loadUser = async (id: string): Promise<SessionAccount | undefined> => {

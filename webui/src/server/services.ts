@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/sql';
 import type { ConfigStore } from '../config/store.ts';
 import type { ResolvedEnv, ServeMode } from '../contract/env.ts';
+import type { Rereads } from '../db/dialect.ts';
 import type { Database } from '../db/orm.ts';
 import type { RateLimiter } from './auth/rate-limit.ts';
 import type { SessionUserCache } from './auth/session-cache.ts';
@@ -37,4 +38,6 @@ export interface Services {
   signinLimits: { byEmail: RateLimiter; byClient: RateLimiter };
   /** Signed-in users by id, reused briefly by the session middleware. */
   sessionUsers: SessionUserCache;
+  /** How often cached rows are read again: only a shared (Postgres) database changes behind our back. */
+  rereads: Rereads;
 }

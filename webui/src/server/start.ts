@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
-import { ConfigStore } from '../config/store.ts';
+import { CONFIG_TTL_MS, ConfigStore } from '../config/store.ts';
 import { explicitlySet, type ResolvedEnv, type ServeMode, settings } from '../contract/env.ts';
+import { dialectOf, rereadsFor } from '../db/dialect.ts';
 import type { Database } from '../db/orm.ts';
 import { type AppParts, type BuiltApp, createApp } from './app.ts';
 import { appPath } from './app-root.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
 import { loadOrCreateSecretKey } from './auth/secret-key.ts';
-import { SessionUserCache } from './auth/session-cache.ts';
+import { SESSION_CACHE_TTL_MS, SessionUserCache } from './auth/session-cache.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Lifecycle, Services } from './services.ts';
 import { frontendStatus } from './static/frontend.ts';
@@ -59,8 +60,13 @@ export async function startServer(
   const lifecycle: Lifecycle = { ready: false };
   let db: Database | undefined;
 
+  const rereads = rereadsFor(dialectOf(env.databaseUrl), {
+    config: CONFIG_TTL_MS,
+    session: SESSION_CACHE_TTL_MS,
+  });
   const config = new ConfigStore({
     env,
+    ttlMs: rereads.configTtlMs,
     explicit: explicitlySet(opts.rawEnv),
     fork: () => {
       if (db === undefined) throw new Error('database not open');
@@ -106,7 +112,8 @@ export async function startServer(
         em,
       }),
     },
-    sessionUsers: new SessionUserCache(),
+    sessionUsers: new SessionUserCache({ ttlMs: rereads.sessionTtlMs }),
+    rereads,
   };
 
   const parts = await loadAppParts(mode, env, config, logger);

@@ -56,6 +56,23 @@ describe('SessionUserCache', () => {
     expect(t.calls).toHaveLength(2);
   });
 
+  it('with an endless lifetime (SQLite: this process is the only writer) never reads again until invalidated', async () => {
+    let now = 0;
+    const cache = new SessionUserCache({ ttlMs: Number.POSITIVE_INFINITY, now: () => now });
+    const t = table({ a: alice });
+    await cache.get('a', t.load);
+    for (const later of [600, 60_000, 86_400_000]) {
+      now = later;
+      expect(await cache.get('a', t.load)).toEqual(alice);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(t.calls).toHaveLength(1);
+    t.rows.a = { ...alice, role: 'admin' };
+    cache.invalidate('a');
+    expect((await cache.get('a', t.load))?.role).toBe('admin');
+    expect(t.calls).toHaveLength(2);
+  });
+
   it('drops the entry when the background re-read finds the account gone', async () => {
     let now = 0;
     const cache = new SessionUserCache({ ttlMs: 1000, now: () => now });

@@ -64,7 +64,12 @@ export class SessionUserCache {
     if (hit !== undefined) {
       const left = hit.expiresAt - this.#now();
       if (left > 0) {
-        if (left <= this.#ttlMs / 2 && !this.#loading.has(id) && !this.#scheduled.has(id)) {
+        if (
+          Number.isFinite(this.#ttlMs) &&
+          left <= this.#ttlMs / 2 &&
+          !this.#loading.has(id) &&
+          !this.#scheduled.has(id)
+        ) {
           // After this request's own work: SQLite reads block the event loop, so they
           // should not run before this request has sent its call upstream.
           this.#scheduled.add(id);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../config/store.ts';
 import { explicitlySet, readEnv } from '../../contract/env.ts';
+import { rereadsFor } from '../../db/dialect.ts';
 import { createApp } from '../app.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import { SessionUserCache } from '../auth/session-cache.ts';
@@ -40,6 +41,7 @@ async function build() {
       byClient: new RateLimiter({ scope: 'client', limit: 1, windowMs: 1, em: noDatabase }),
     },
     sessionUsers: new SessionUserCache(),
+    rereads: rereadsFor('sqlite', { config: 1000, session: 1000 }),
   };
   return createApp(svc, await loadAppParts('all', env, config, logger));
 }
