@@ -47,6 +47,12 @@ export class ConfigStore implements RuntimeConfig {
   readonly #ttlMs: number;
   readonly #now: () => number;
   #saved = new Map<string, SavedValue>();
+  /**
+   * What explain() answered per setting since the saved values last changed: the proxy reads a dozen
+   * settings per call (connections, timeouts, switches), and resolving each anew allocated on every one.
+   * Cleared by load() and by every write. Callers must not change what they get (none do).
+   */
+  readonly #resolved = new Map<SettingName, Resolved<SettingName>>();
   #loadedAt = Number.NEGATIVE_INFINITY;
   #loading: Promise<void> | undefined;
 
@@ -71,6 +77,7 @@ export class ConfigStore implements RuntimeConfig {
   /** Re-reads saved values from the database. */
   async load(): Promise<void> {
     this.#saved = await readConfigEntries(this.#fork());
+    this.#resolved.clear();
     this.#loadedAt = this.#now();
   }
 
@@ -85,6 +92,14 @@ export class ConfigStore implements RuntimeConfig {
   }
 
   explain<K extends SettingName>(key: K): Resolved<K> {
+    const hit = this.#resolved.get(key);
+    if (hit !== undefined) return hit as Resolved<K>;
+    const resolved = this.#resolve(key);
+    this.#resolved.set(key, resolved);
+    return resolved;
+  }
+
+  #resolve<K extends SettingName>(key: K): Resolved<K> {
     const s = settings[key] as Setting<SettingValue<K>>;
     return resolveSetting<K>({
       default: s.default,
@@ -193,6 +208,7 @@ export class ConfigStore implements RuntimeConfig {
   async #write(persistedKey: string, value: unknown, origin: SavedOrigin): Promise<void> {
     const saved = await writeConfigEntry(this.#fork(), persistedKey, value, origin);
     this.#saved.set(persistedKey, saved);
+    this.#resolved.clear();
   }
 }
 
