@@ -1,5 +1,5 @@
 import type { RuntimeConfig } from '../../config/runtime-config.ts';
-import { ollamaUrlsFromEnv } from '../../contract/env.ts';
+import { type OllamaApiConfig, ollamaUrlsFromEnv } from '../../contract/env.ts';
 import { badRequest, conflict, notFound } from '../http-error.ts';
 import { withoutCredentials } from './upstream-errors.ts';
 import type { UpstreamTimeouts } from './upstream-request.ts';
@@ -25,12 +25,28 @@ export interface Connection {
  * non-empty, else OLLAMA_BASE_URL; per-connection `enable`, `key`, `prefix_id`,
  * `model_ids`, `tags` and `connection_type` come from OLLAMA_API_CONFIGS.
  */
-export function currentConnections(config: RuntimeConfig): Connection[] {
-  const urls = ollamaUrlsFromEnv({
-    ollamaBaseUrls: config.get('ollamaBaseUrls'),
-    ollamaBaseUrl: config.get('ollamaBaseUrl'),
-  });
+export function currentConnections(config: RuntimeConfig): readonly Connection[] {
+  const list = config.get('ollamaBaseUrls');
+  const single = config.get('ollamaBaseUrl');
   const apiConfigs = config.get('ollamaApiConfigs');
+  // Built once per change of the settings (the store hands out the same values until then), not per call.
+  if (last !== undefined && last.list === list && last.single === single && last.apiConfigs === apiConfigs)
+    return last.connections;
+  const connections = Object.freeze(
+    buildConnections(ollamaUrlsFromEnv({ ollamaBaseUrls: list, ollamaBaseUrl: single }), apiConfigs),
+  );
+  last = { list, single, apiConfigs, connections };
+  return connections;
+}
+
+let last:
+  | { list: unknown; single: unknown; apiConfigs: unknown; connections: readonly Connection[] }
+  | undefined;
+
+function buildConnections(
+  urls: readonly string[],
+  apiConfigs: Record<string, OllamaApiConfig>,
+): Connection[] {
   return urls.map((url, idx) => {
     const c = apiConfigs[String(idx)];
     const conn: Connection = { idx, url: url.replace(/\/+$/, ''), enabled: c?.enable !== false };
@@ -40,7 +56,7 @@ export function currentConnections(config: RuntimeConfig): Connection[] {
       conn.modelIds = c.model_ids.filter((m): m is string => typeof m === 'string' && m !== '');
     if (Array.isArray(c?.tags)) conn.tags = c.tags;
     if (typeof c?.connection_type === 'string') conn.connectionType = c.connection_type;
-    return conn;
+    return Object.freeze(conn);
   });
 }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { settings } from '../../contract/env.ts';
 import {
   ClientGoneError,
@@ -58,6 +59,47 @@ export function upstreamUrl(baseUrl: string, path: string): URL {
   return new URL(baseUrl.replace(/\/+$/, '') + path);
 }
 
+interface Target {
+  mod: typeof http | typeof https;
+  agent: http.Agent;
+  /** Protocol, host, port and credentials of the base URL, for http.request. */
+  options: http.RequestOptions;
+  /** The base URL's own path ("" or e.g. "/ollama"), put before every call's path. */
+  basePath: string;
+}
+
+/**
+ * Parsed base URLs: the same few connections serve every call, so each is parsed once rather
+ * than per request. Bounded, since an admin's "verify connection" may name any URL.
+ */
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 64;
+
+function targetOf(baseUrl: string): Target {
+  let t = targets.get(baseUrl);
+  if (t === undefined) {
+    const url = new URL(baseUrl.replace(/\/+$/, ''));
+    // urlToHttpOptions unbrackets IPv6 hosts and decodes user:password@ into `auth`.
+    const o = urlToHttpOptions(url);
+    const options: http.RequestOptions = {
+      protocol: o.protocol ?? null,
+      hostname: o.hostname ?? null,
+      ...(o.port !== undefined && o.port !== '' ? { port: o.port } : {}),
+      ...(o.auth !== undefined && o.auth !== null ? { auth: o.auth } : {}),
+    };
+    const tls = url.protocol === 'https:';
+    t = {
+      mod: tls ? https : http,
+      agent: tls ? agents['https:'] : agents['http:'],
+      options,
+      basePath: url.pathname === '/' ? '' : url.pathname,
+    };
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(baseUrl, t);
+  }
+  return t;
+}
+
 /**
  * Sends one request to an Ollama server and resolves with its response head,
  * the body still unread. Rejects with UpstreamUnreachableError (no
@@ -66,9 +108,7 @@ export function upstreamUrl(baseUrl: string, path: string): URL {
  * bound calls that hang.
  */
 export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<UpstreamResponse> {
-  const url = upstreamUrl(call.baseUrl, call.path);
-  const mod = url.protocol === 'https:' ? https : http;
-  const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+  const target = targetOf(call.baseUrl);
   const { totalMs, connectMs, idleMs, totalKind } = call.timeouts;
 
   return new Promise<UpstreamResponse>((resolve, reject) => {
@@ -80,7 +120,13 @@ export function callUpstream(call: UpstreamCall, mayRetry = true): Promise<Upstr
 
     const headers: Record<string, string> = { ...call.headers };
     if (call.body !== undefined) headers['content-length'] = String(call.body.length);
-    const req = mod.request(url, { method: call.method, headers, agent });
+    const req = target.mod.request({
+      ...target.options,
+      path: target.basePath + call.path,
+      method: call.method,
+      headers,
+      agent: target.agent,
+    });
 
     const stopTimers = () => {
       stopped = true;
