@@ -407,7 +407,22 @@ describe('ingress', () => {
     const ing = await waitFor('ingress', async () =>
       net.readNamespacedIngress({ name: 'web', namespace: NS }),
     );
-    expect(ing.spec?.rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe('web-frontend');
+    // The API straight to the backend (spec.ingress.apiRoute: backend, the default), the rest to the frontend.
+    expect(
+      ing.spec?.rules?.[0]?.http?.paths.map((p) => `${p.pathType} ${p.path} ${p.backend.service?.name}`),
+    ).toEqual([
+      'Prefix /api web-backend',
+      'Prefix /ollama web-backend',
+      'Prefix /health web-backend',
+      'Exact /openapi.json web-backend',
+      'Prefix / web-frontend',
+    ]);
+    // The backend's NetworkPolicy then admits the ingress controller too (any source, none listed).
+    const policy = await waitFor('policy with the ingress rule', async () => {
+      const p = await net.readNamespacedNetworkPolicy({ name: 'web-backend', namespace: NS });
+      return p.spec?.ingress?.length === 2 && p;
+    });
+    expect(policy.spec?.ingress?.[1]).toEqual({ ports: [{ port: 'http', protocol: 'TCP' }] });
     const w = await waitFor('url', async () => {
       const x = await getWebUI(c, NS, 'web');
       return x.status?.url === 'https://chat.example.com/' && x;
@@ -426,6 +441,11 @@ describe('ingress', () => {
       'service url',
       async () => (await getWebUI(c, NS, 'web')).status?.url === `http://web-frontend.${NS}.svc/`,
     );
+    // Without the Ingress only the frontend pods may reach the backend again.
+    await waitFor('policy without the ingress rule', async () => {
+      const p = await net.readNamespacedNetworkPolicy({ name: 'web-backend', namespace: NS });
+      return p.spec?.ingress?.length === 1;
+    });
   });
 });
 
