@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { formatClusterBench, runClusterBench } from './cluster.ts';
 import { formatFrontendBench, measureFrontend } from './frontend.ts';
+import { formatLatencyBench, runLatencyBench } from './latency.ts';
 import { type OperatorScaleResult, runOperatorScaleBench } from './operator-scale.ts';
 import { formatProxyBench, runProxyBench } from './proxy.ts';
 
@@ -25,10 +26,10 @@ function shippedOperatorNodeOptions(): string {
   if (typeof values.nodeOptions !== 'string') throw new Error(`${CHART_VALUES}: nodeOptions is missing`);
   return values.nodeOptions;
 }
-const SECTIONS = ['proxy', 'frontend', 'operator', 'cluster'] as const;
+const SECTIONS = ['latency', 'proxy', 'frontend', 'operator', 'cluster'] as const;
 type Section = (typeof SECTIONS)[number];
 /** Sections measured by hand (their commands are in their text): kept as they are by every run. */
-type KeptSection = 'images' | 'ci';
+type KeptSection = 'latency-notes' | 'images' | 'ci';
 
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -95,6 +96,11 @@ async function main(): Promise<void> {
   const stamp = `_Measured ${when} UTC on ${machine()}._\n\n`;
   const bodies: Partial<Record<Section, string>> = {};
 
+  if (only.has('latency')) {
+    log('latency: TTFB on every path users take, against nginx and a bare Node proxy, then 200 slow streams');
+    const r = await runLatencyBench({ samples: 1000, warmup: 300, streams: 200, log });
+    bodies.latency = `${stamp}Command: \`node bench/latency.ts --samples 1000 --warmup 300 --streams 200\`\n\n${formatLatencyBench(r)}\n\n`;
+  }
   if (only.has('proxy')) {
     log('proxy: TTFB through /ollama vs direct, then 1,000 concurrent streams');
     const r = await runProxyBench({ samples: 2000, streams: 1000, log });
@@ -136,7 +142,21 @@ async function main(): Promise<void> {
     'run on the machine described. Speed and memory targets are measured here, never asserted in tests.',
     'The development machine is shared and small (2 cores), so treat single-digit-millisecond figures as noisy.',
     '',
-    '## WebUI proxy overhead (`/ollama/api/chat`)',
+    '## Proxy latency on the paths users take (`/ollama/api/chat`)',
+    '',
+    'Time to first byte of a streaming chat on every path a user can take, against two floors measured in the',
+    "same run: nginx, and the least any Node hop adds (a bare node:http pipe proxy with the launcher's flags).",
+    "The operator's processes run with the environment the operator renders, behind nginx configured from the",
+    "Ingress it renders (test/harness/rendered-layout.ts, test/harness/nginx.ts). Targets: the operator's layout",
+    'adds < 1 ms p50 and < 3 ms p99 over the direct call; `--mode api` alone < 0.5 ms p50.',
+    '',
+    section('latency', bodies.latency ?? previousSection('latency') ?? '_Not measured yet._\n\n'),
+    '',
+    '### Where the time goes',
+    '',
+    section('latency-notes', previousSection('latency-notes') ?? '_Not written yet._\n\n'),
+    '',
+    '## WebUI proxy overhead and memory (`/ollama/api/chat`)',
     '',
     'Time to first byte through the server compared with a direct call to the fake Ollama in the same run,',
     'then 1,000 concurrent streaming chats through the proxy. Targets: added TTFB < 1 ms p50 and < 5 ms p99;',
