@@ -211,7 +211,7 @@ test-browser: deps frontend ## Browser tests only (Chromium)
 	vitest run --project browser
 
 .PHONY: test-e2e
-test-e2e: deps envtest-assets node-assets helm dev-images ## The end-to-end suite: the images in real pods on a real one-node cluster (root)
+test-e2e: deps envtest-assets node-assets helm dev-images nginx ## The end-to-end suite: the images in real pods on a real one-node cluster (root)
 	vitest run --project e2e
 
 .PHONY: test

@@ -9,14 +9,18 @@
  * Needs root, the node's Debian packages and binaries, and the images: `make test-e2e` prepares all of
  * them. A missing prerequisite fails the suite; nothing is skipped.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1Ingress } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { launchChromium } from '../browser/harness.ts';
 import { type Cluster, startCluster } from '../harness/cluster.ts';
 import { devImages } from '../harness/dev-images.ts';
+import { routesFromIngress, startNginx } from '../harness/nginx.ts';
 import { type HostSnapshot, hostSnapshot } from '../harness/node/snapshot.ts';
+import { freePort } from '../postgres/postgres.ts';
 import {
   CHART,
   condition,
@@ -329,6 +333,41 @@ describe('a cluster admin on a real node', () => {
       expect(kept.title).toBe('Kept across pods');
     } finally {
       pf.stop();
+    }
+  });
+
+  it('through its Ingress (nginx configured from the object the API server holds), the API reaches the backend pods without the frontend', async () => {
+    const backendBefore = replicaSets(kube, NS, 'chat-backend');
+    patchWebUi(kube, NS, 'chat', { ingress: { host: 'chat.e2e.local', path: '/chat' } });
+    // The backend now serves under /chat too (WEBUI_BASE_PATH), and so does the frontend: both roll.
+    await waitFor(
+      'a new backend ReplicaSet',
+      () => replicaSets(kube, NS, 'chat-backend').length > backendBefore.length,
+    );
+    rolledOut('chat-backend');
+    rolledOut('chat-frontend');
+    await readyWebUi();
+    const ingress = kube.json<V1Ingress>(['-n', NS, 'get', 'ingress/chat']);
+    const backendIp = kube.json<{ spec: { clusterIP: string } }>(['-n', NS, 'get', 'service/chat-backend'])
+      .spec.clusterIP;
+    // The frontend's Service maps to a port nobody listens on: what answers the API here is not the frontend.
+    const routes = routesFromIngress(ingress, {
+      'chat-backend': `http://${backendIp}:8080`,
+      'chat-frontend': `http://127.0.0.1:${await freePort()}`,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'webui-e2e-ingress-'));
+    const nginx = await startNginx(dir, routes);
+    try {
+      expect((await fetch(`${nginx.url}/chat/`)).status).toBe(502);
+      const client = new WebUiClient(`${nginx.url}/chat`);
+      const token = await client.signin(ADMIN.email, ADMIN.password);
+      const r = await client.chatStream(token, 'llama3.2:latest', 'Hello through the Ingress');
+      expect(r.status).toBe(200);
+      expect(r.lines.at(-1)?.done).toBe(true);
+      figures['first streamed chunk through Ingress (nginx) and backend pod'] = `${r.firstLineMs} ms`;
+    } finally {
+      await nginx.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
